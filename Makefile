@@ -1,0 +1,44 @@
+# docgen's two commands: `make docs` and `make test`. Both set up .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: docs test linkcheck serve bench clean venv browser
+
+venv: $(STAMP)
+
+# torch is pinned and installed first: an unpinned torch would make pip fetch a multi-GB CUDA build.
+$(STAMP): pyproject.toml constraints.txt examples/augment/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,examples]' -e examples/augment
+	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work offline).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -q && apt-get install -y -q chromium) >/dev/null; \
+	  else echo "note: $(CHROMIUM) is missing; browser tests will be skipped (apt-get install chromium)"; fi; }
+
+docs: $(STAMP)
+	$(PY) -m docgen build
+
+test: $(STAMP) browser
+	$(PY) -m pytest -q
+
+linkcheck: $(STAMP)
+	$(PY) -m docgen check site
+
+serve: $(STAMP)
+	$(PY) -m http.server --bind 127.0.0.1 --directory site 8000
+
+bench: $(STAMP)
+	$(PY) bench/render.py
+
+clean:
+	rm -rf site .docgen_cache

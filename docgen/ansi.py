@@ -1,0 +1,128 @@
+"""ANSI escape sequences (colours in tracebacks and logs) turned into HTML spans."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_SGR = re.compile(r"\x1b\[((?:\d+;)*\d*)m")
+_OTHER_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-ln-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
+_NAMES = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
+
+
+def _colour_256(n: int) -> str:
+    if n < 16:
+        return ""
+    if n < 232:
+        n -= 16
+        r, g, b = (n // 36) % 6, (n // 6) % 6, n % 6
+        return "#%02x%02x%02x" % tuple(0 if c == 0 else 55 + c * 40 for c in (r, g, b))
+    level = 8 + (n - 232) * 10
+    return f"#{level:02x}{level:02x}{level:02x}"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.fg: str | None = None  # a class name suffix, or a "#rrggbb" colour
+        self.bg: str | None = None
+        self.bold = self.italic = self.underline = False
+
+    def apply(self, codes: list[int]) -> None:
+        i = 0
+        while i < len(codes):
+            c = codes[i]
+            if c == 0:
+                self.reset()
+            elif c == 1:
+                self.bold = True
+            elif c == 3:
+                self.italic = True
+            elif c == 4:
+                self.underline = True
+            elif c == 22:
+                self.bold = False
+            elif c == 23:
+                self.italic = False
+            elif c == 24:
+                self.underline = False
+            elif 30 <= c <= 37:
+                self.fg = _NAMES[c - 30]
+            elif 90 <= c <= 97:
+                self.fg = "bright-" + _NAMES[c - 90]
+            elif 40 <= c <= 47:
+                self.bg = _NAMES[c - 40]
+            elif 100 <= c <= 107:
+                self.bg = "bright-" + _NAMES[c - 100]
+            elif c == 39:
+                self.fg = None
+            elif c == 49:
+                self.bg = None
+            elif c in (38, 48) and i + 1 < len(codes):
+                colour, used = self._extended(codes[i + 1 :])
+                if c == 38:
+                    self.fg = colour
+                else:
+                    self.bg = colour
+                i += used
+            i += 1
+
+    @staticmethod
+    def _extended(rest: list[int]) -> tuple[str | None, int]:
+        if rest[0] == 5 and len(rest) >= 2:
+            n = rest[1]
+            if n < 8:
+                return _NAMES[n], 2
+            if n < 16:
+                return "bright-" + _NAMES[n - 8], 2
+            return _colour_256(n), 2
+        if rest[0] == 2 and len(rest) >= 4:
+            return "#%02x%02x%02x" % tuple(max(0, min(255, v)) for v in rest[1:4]), 4
+        return None, len(rest)
+
+    def open_tag(self) -> str:
+        classes, styles = [], []
+        for value, kind in ((self.fg, "fg"), (self.bg, "bg")):
+            if value is None:
+                continue
+            if value.startswith("#"):
+                styles.append(f"{'color' if kind == 'fg' else 'background-color'}:{value}")
+            else:
+                classes.append(f"ansi-{value}-{kind}")
+        if self.bold:
+            classes.append("ansi-bold")
+        if self.italic:
+            classes.append("ansi-italic")
+        if self.underline:
+            classes.append("ansi-underline")
+        if not classes and not styles:
+            return ""
+        attrs = f' class="{" ".join(classes)}"' if classes else ""
+        attrs += f' style="{";".join(styles)}"' if styles else ""
+        return f"<span{attrs}>"
+
+
+def ansi_to_html(text: str) -> str:
+    """Escape `text` for HTML and turn its SGR colour codes into `<span class="ansi-...">`."""
+    text = _OTHER_ESCAPES.sub("", text)
+    state = _State()
+    out: list[str] = []
+    is_open = False
+    pos = 0
+    for m in _SGR.finditer(text):
+        out.append(html.escape(text[pos : m.start()], quote=False))
+        pos = m.end()
+        if is_open:
+            out.append("</span>")
+            is_open = False
+        state.apply([int(c) for c in m.group(1).split(";") if c] or [0])
+        tag = state.open_tag()
+        if tag:
+            out.append(tag)
+            is_open = True
+    out.append(html.escape(text[pos:], quote=False))
+    if is_open:
+        out.append("</span>")
+    return "".join(out)

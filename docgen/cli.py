@@ -1,0 +1,106 @@
+"""The `docgen` command: build, check and clean a documentation site.
+
+Exit codes: 0 success; 1 the docs have problems; 2 the command itself could not run.
+Every failure is printed as readable blocks, never as a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from . import __version__
+from .build import build
+from .config import load_config
+from .errors import BuildFailed, DocgenError, UsageError
+
+
+def _add_build(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="execute the notebooks and write the HTML site")
+    p.add_argument("--nbs", type=Path, help="folder of notebooks (default: doc_nbs)")
+    p.add_argument("--out", type=Path, help="folder to write the site to (default: site)")
+    p.add_argument("--timeout", type=int, help="seconds one cell may run (default: 600)")
+    p.add_argument(
+        "--no-exec", action="store_true", help="render the outputs stored in the notebooks"
+    )
+    p.add_argument("--config", type=Path, help="TOML file with a [tool.docgen] table")
+    p.add_argument("--strict", action="store_true", help="fail on warnings")
+    p.set_defaults(run=_run_build)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    overrides = {
+        "nbs": args.nbs,
+        "out": args.out,
+        "timeout": args.timeout,
+        "execute": False if args.no_exec else None,
+        "strict": True if args.strict else None,
+    }
+    config = load_config(args.config, overrides=overrides)
+    report = build(config)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"built {len(report.pages)} pages into {report.out} in {report.seconds:.1f} s"
+        + (f" ({len(report.warnings)} warnings)" if report.warnings else "")
+    )
+    return 0
+
+
+def _add_clean(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("clean", help="remove the built site")
+    p.add_argument("--config", type=Path, help="TOML file with a [tool.docgen] table")
+    p.set_defaults(run=_run_clean)
+
+
+def _run_clean(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if config.out.is_dir():
+        shutil.rmtree(config.out)
+        print(f"removed {config.out}")
+    return 0
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    try:
+        from . import check
+    except ImportError:
+        return
+
+    p = sub.add_parser("check", help="check the links of a built site")
+    check.add_arguments(p)
+    p.set_defaults(run=check.run)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="docgen", description="Documentation sites from executed Jupyter notebooks."
+    )
+    p.add_argument("--version", action="version", version=f"docgen {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_build(sub)
+    _add_check(sub)
+    _add_clean(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except BuildFailed as e:
+        count = len(e.problems)
+        print(f"\nThe build failed: {count} problem{'s' if count > 1 else ''}.\n", file=sys.stderr)
+        for problem in e.problems:
+            print(f"{problem}\n", file=sys.stderr)
+        return e.exit_code
+    except (DocgenError, UsageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; the previous site is unchanged", file=sys.stderr)
+        return 130

@@ -1,0 +1,142 @@
+"""docgen's configuration: the `[tool.docgen]` table of pyproject.toml, plus CLI overrides.
+
+Every option is declared once, in `Config`, with its type, default and help text; the
+reader validates a TOML table against those declarations before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _option(default: Any, help: str, **kwargs: Any) -> Any:
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help, **kwargs})
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one build. Paths are absolute once loaded."""
+
+    nbs: Path = _option(Path("doc_nbs"), "Folder of documentation notebooks.")
+    out: Path = _option(Path("site"), "Folder the HTML site is written to.")
+    title: str = _option("Documentation", "Site name, shown in the header and page titles.")
+    timeout: int = _option(600, "Seconds one cell may run before the build fails.")
+    execute: bool = _option(True, "Run the notebooks; false renders their stored outputs.")
+    kernel_name: str = _option("", "Kernel to run every notebook in; empty: each notebook's own.")
+    nav: list[str] = _option(
+        [], "Explicit page order: notebook paths relative to `nbs`; others follow."
+    )
+    max_output_chars: int = _option(
+        50_000, "Longest text output shown on a page before it is truncated with a notice."
+    )
+    templates: Path | None = _option(
+        None, "Folder of Jinja2 templates that override the default theme's."
+    )
+    site_url: str = _option("", "Public URL of the site, e.g. https://example.org/docs/.")
+    repo: str = _option("", "Repository URL, for source links and 'Open in Colab'.")
+    branch: str = _option("main", "Branch of `repo` that source links point at.")
+    packages: list[str] = _option([], "Python packages whose API the site documents.")
+    strict: bool = _option(False, "Treat warnings (missing images, unresolved names) as errors.")
+    root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
+
+    @classmethod
+    def options(cls) -> dict[str, dataclasses.Field[Any]]:
+        """Options a user may set, by name."""
+        return {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+
+
+def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) -> Any:
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    else:  # str and paths
+        ok = isinstance(value, str)
+    if not ok:
+        expected = {bool: "true or false", int: "a positive integer", list: "a list of strings"}
+        kind = next((t for t in expected if isinstance(default, t)), str)
+        raise UsageError(
+            f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, "
+            f"not {value!r}"
+        )
+    if isinstance(default, Path) or name == "templates":
+        return Path(value) if value else None
+    return value
+
+
+def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """Validate a `[tool.docgen]` table and return its values typed as `Config` wants."""
+    options = Config.options()
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in options:
+            close = difflib.get_close_matches(name, list(options), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UsageError(f"unknown option '{name}' in [tool.docgen] of {where}{hint}")
+        values[name] = _check_type(name, value, options[name], where)
+    return values
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The docgen table of a TOML file: `[tool.docgen]`, or the whole file if it has no `tool`."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise UsageError(f"config file {path} does not exist") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path} is not valid TOML: {e}") from e
+    if "tool" in data or path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("docgen", {})
+    else:
+        table = data
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.docgen] must be a table")
+    return table
+
+
+def load_config(
+    config_file: Path | None = None,
+    cwd: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
+    """Build the `Config` for a run.
+
+    Reads `config_file`, or `pyproject.toml` in `cwd` when there is one. Paths in a file are
+    relative to that file's folder; paths in `overrides` (the CLI's) are relative to `cwd`.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    if config_file is None and (cwd / "pyproject.toml").is_file():
+        config_file = cwd / "pyproject.toml"
+    values: dict[str, Any] = {}
+    root = cwd
+    if config_file is not None:
+        config_file = (cwd / config_file).resolve()
+        values = parse_table(read_toml(config_file), str(config_file))
+        root = config_file.parent
+    for key in ("nbs", "out", "templates"):
+        if values.get(key) is not None:
+            values[key] = (root / values[key]).resolve()
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        values[key] = (cwd / value).resolve() if isinstance(value, Path) else value
+    values.setdefault("nbs", (root / "doc_nbs").resolve())
+    values.setdefault("out", (root / "site").resolve())
+    return Config(root=root, **values)

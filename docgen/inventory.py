@@ -1,0 +1,133 @@
+"""Sphinx `objects.inv` files, version 2: read other projects' and write this site's.
+
+The format: four header lines, then a zlib stream of lines
+`name domain:role priority uri dispname`, where a uri ending in `$` stands for the uri
+with the name in place of the `$`, and a dispname of `-` means "the same as the name".
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["InventoryItem", "read_inventory", "write_inventory"]
+
+_HEADER = b"# Sphinx inventory version 2"
+# As Sphinx parses it: names may contain spaces (std:label, std:term), so the name is the
+# shortest prefix followed by a `domain:role` field and an integer priority.
+_LINE = re.compile(r"(.+?)\s+([^\s:]+):(\S+)\s+(-?\d+)\s+?(\S*)\s+(.*)")
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    """One object of an inventory; `uri` is complete (no `$` shorthand)."""
+
+    name: str
+    domain: str
+    role: str
+    priority: int
+    uri: str
+    dispname: str
+
+
+def _join(base_url: str, uri: str) -> str:
+    if not base_url or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", uri):
+        return uri
+    return (base_url if base_url.endswith("/") else base_url + "/") + uri
+
+
+def read_inventory(data: bytes, base_url: str = "") -> list[InventoryItem]:
+    """The items of a version 2 inventory, in file order, their uris joined to `base_url`.
+
+    Raises ValueError, saying what is wrong, for anything that is not such an inventory.
+    Lines that don't parse are skipped, as Sphinx's intersphinx skips them.
+    """
+    parts = data.split(b"\n", 4)
+    first = parts[0].rstrip()
+    if first != _HEADER:
+        if first == b"# Sphinx inventory version 1":
+            raise ValueError(
+                "Sphinx inventory version 1 is not supported (only version 2, written by "
+                "Sphinx 1.0 and later)"
+            )
+        if first.startswith(b"# Sphinx inventory version "):
+            version = first[27:].decode("utf-8", "replace")
+            raise ValueError(f"unsupported Sphinx inventory version {version!r} (want 2)")
+        shown = first[:60].decode("utf-8", "replace")
+        raise ValueError(
+            f"not a Sphinx inventory: the first line is {shown!r}, "
+            f"not {_HEADER.decode()!r}"
+        )
+    if len(parts) < 5 or b"zlib" not in parts[3]:
+        raise ValueError(
+            "not a Sphinx inventory: the header must have 4 lines, the last saying "
+            "'# The remainder of this file is compressed using zlib.'"
+        )
+    try:
+        body = zlib.decompress(parts[4]).decode("utf-8")
+    except zlib.error as e:
+        raise ValueError(f"corrupt inventory: the compressed body can't be read ({e})") from e
+    except UnicodeDecodeError as e:
+        raise ValueError(f"corrupt inventory: the body is not UTF-8 ({e})") from e
+    items = []
+    for line in body.splitlines():
+        m = _LINE.fullmatch(line.rstrip())
+        if not m:
+            continue
+        name, domain, role, priority, uri, dispname = m.groups()
+        if uri.endswith("$"):
+            uri = uri[:-1] + name
+        items.append(
+            InventoryItem(
+                name=name,
+                domain=domain,
+                role=role,
+                priority=int(priority),
+                uri=_join(base_url, uri),
+                dispname=name if dispname == "-" else dispname,
+            )
+        )
+    return items
+
+
+def _entry_line(item: InventoryItem) -> str:
+    uri = item.uri
+    if uri.endswith(item.name):
+        uri = uri[: len(uri) - len(item.name)] + "$"
+    elif uri.endswith("$"):
+        raise ValueError(f"inventory item {item.name!r}: a uri can't end in '$' ({uri!r})")
+    dispname = "-" if item.dispname == item.name else item.dispname
+    line = f"{item.name} {item.domain}:{item.role} {item.priority} {uri} {dispname}"
+    # Some names can't be written so that they read back the same (a line break, a
+    # trailing space, a name that itself looks like `x d:r 1 uri`): refuse them here
+    # rather than write an inventory that other tools misread.
+    m = _LINE.fullmatch(line.rstrip())
+    expected = (item.name, item.domain, item.role, str(item.priority), uri, dispname)
+    if not m or m.groups() != expected or dispname == "-" and item.dispname != item.name:
+        raise ValueError(
+            f"inventory item {item.name!r} ({item.domain}:{item.role}) can't be written "
+            "to objects.inv unambiguously: names, uris and display names must be single "
+            "lines without leading or trailing spaces, and uris can't contain spaces"
+        )
+    return line + "\n"
+
+
+def write_inventory(project: str, version: str, items: Iterable[InventoryItem]) -> bytes:
+    """A version 2 inventory of `items`, sorted by domain, role and name (deterministic)."""
+
+    def one_line(text: str) -> str:
+        return re.sub(r"\s+", " ", text).strip()
+
+    header = (
+        "# Sphinx inventory version 2\n"
+        f"# Project: {one_line(project)}\n"
+        f"# Version: {one_line(version)}\n"
+        "# The remainder of this file is compressed using zlib.\n"
+    ).encode()
+    ordered = sorted(
+        items, key=lambda i: (i.domain, i.role, i.name, i.priority, i.uri, i.dispname)
+    )
+    body = "".join(_entry_line(item) for item in ordered).encode("utf-8")
+    return header + zlib.compress(body, 9)

@@ -1,0 +1,282 @@
+"""Notebook cells to HTML fragments: markdown (with math and heading anchors) and code.
+
+`PageContext` collects what rendering one page discovers — headings, image files,
+warnings — so that writing files stays a separate step. Outputs live in outputs.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import mimetypes
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import latex2mathml.converter
+import markdown
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify
+from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor, InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .notebooks import CellOptions, parse_directives
+
+IMAGE_DIR = "_images"
+_STASH = re.compile("\x02wzxhzdk:\\d+\x03")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+Resolver = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    anchor: str
+    text: str
+
+
+@dataclass
+class PageContext:
+    """What rendering one page needs to know and what it finds out."""
+
+    source: str  # the notebook, as named in messages
+    nb_dir: Path  # folder the notebook's relative image paths start from
+    root: str  # relative path from the page to the site root: "" or "../"
+    page_links: dict[str, str] = field(default_factory=dict)  # notebook path -> page url
+    resolve: Resolver | None = None  # backticked name -> url, or None
+    headings: list[Heading] = field(default_factory=list)
+    images: dict[str, bytes] = field(default_factory=dict)  # site path -> file content
+    warnings: list[str] = field(default_factory=list)
+    used_ids: set[str] = field(default_factory=set)
+    cell_index: int = 0
+    attachments: dict = field(default_factory=dict)
+
+    def where(self) -> str:
+        return f"{self.source}, cell {self.cell_index + 1}"
+
+    def href(self, site_path: str) -> str:
+        """A site-root-relative path as seen from this page."""
+        return self.root + site_path
+
+    def add_image(self, data: bytes, mime: str) -> str:
+        """Store image bytes under a content-hashed name; returns the src for this page."""
+        ext = {"image/svg+xml": ".svg", "image/jpeg": ".jpg"}.get(mime) or (
+            mimetypes.guess_extension(mime) or ".bin"
+        )
+        name = f"{IMAGE_DIR}/{hashlib.sha256(data).hexdigest()[:20]}{ext}"
+        self.images[name] = data
+        return self.href(name)
+
+    def unique_id(self, text: str) -> str:
+        base = slugify(text, "-") or "section"
+        anchor, n = base, 1
+        while anchor in self.used_ids:
+            anchor = f"{base}-{n}"
+            n += 1
+        self.used_ids.add(anchor)
+        return anchor
+
+
+class _MathProcessor(InlineProcessor):
+    """`$...$` and `$$...$$` become MathML at build time: no script, no CDN."""
+
+    def __init__(self, pattern: str, md: markdown.Markdown, display: str, ctx_of):  # type: ignore[no-untyped-def]
+        super().__init__(pattern, md)
+        self.display = display
+        self.ctx_of = ctx_of
+
+    def handleMatch(self, m, data):  # type: ignore[no-untyped-def,override]
+        latex = m.group(1)
+        try:
+            mathml = latex2mathml.converter.convert(latex.strip(), display=self.display)
+        except Exception as e:  # latex2mathml raises many types for bad input
+            ctx = self.ctx_of()
+            ctx.warnings.append(f"{ctx.where()}: cannot render math ${latex}$: {e!r}")
+            mathml = f'<code class="math-error">{html.escape(m.group(0))}</code>'
+        return self.md.htmlStash.store(mathml), m.start(0), m.end(0)
+
+
+class _LinkingBacktick(BacktickInlineProcessor):
+    """Inline code whose text names a known symbol becomes a link to its documentation."""
+
+    def __init__(self, pattern: str, ctx_of):  # type: ignore[no-untyped-def]
+        super().__init__(pattern)
+        self.ctx_of = ctx_of
+
+    def handleMatch(self, m, data):  # type: ignore[no-untyped-def,override]
+        el, start, end = super().handleMatch(m, data)
+        ctx = self.ctx_of()
+        if el is None or el.tag != "code" or ctx.resolve is None:
+            return el, start, end
+        url = ctx.resolve(m.group(3).strip())
+        if not url:
+            return el, start, end
+        link = etree.Element("a", {"href": url if _SCHEME.match(url) else ctx.href(url)})
+        link.set("class", "api-link")
+        link.append(el)
+        return link, start, end
+
+
+class _PageTreeprocessor(Treeprocessor):
+    """Gives headings unique anchors, collects them, and resolves images and notebook links."""
+
+    def __init__(self, md: markdown.Markdown, ctx_of):  # type: ignore[no-untyped-def]
+        super().__init__(md)
+        self.ctx_of = ctx_of
+
+    def run(self, root: etree.Element) -> None:
+        ctx: PageContext = self.ctx_of()
+        for el in root.iter():
+            if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                text = _STASH.sub("", "".join(el.itertext())).strip()
+                anchor = el.get("id") or ctx.unique_id(text)
+                ctx.used_ids.add(anchor)
+                el.set("id", anchor)
+                ctx.headings.append(Heading(int(el.tag[1]), anchor, text))
+                permalink = etree.SubElement(el, "a", {"class": "anchor", "href": f"#{anchor}"})
+                permalink.set("aria-label", "Link to this section")
+                permalink.text = "¶"
+            elif el.tag == "img" and el.get("src"):
+                el.set("src", _image_src(el.get("src", ""), ctx))
+                el.set("loading", "lazy")
+            elif el.tag == "a" and el.get("href"):
+                el.set("href", _notebook_href(el.get("href", ""), ctx))
+
+
+def _image_src(src: str, ctx: PageContext) -> str:
+    if src.startswith("attachment:"):
+        name = src[len("attachment:") :]
+        bundle = ctx.attachments.get(name)
+        if not bundle:
+            ctx.warnings.append(f"{ctx.where()}: image attachment '{name}' is not in the cell")
+            return src
+        mime, data = next(iter(bundle.items()))
+        raw = data.encode() if mime == "image/svg+xml" else base64.b64decode(data)
+        return ctx.add_image(raw, mime)
+    if _SCHEME.match(src) or src.startswith(("/", "#")):
+        return src
+    path = (ctx.nb_dir / src.split("#")[0].split("?")[0]).resolve()
+    if not path.is_file():
+        ctx.warnings.append(f"{ctx.where()}: image '{src}' does not exist (looked for {path})")
+        return src
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return ctx.add_image(path.read_bytes(), mime)
+
+
+def _notebook_href(href: str, ctx: PageContext) -> str:
+    """Links between notebooks (`other.ipynb#x`) point at the pages they become."""
+    if _SCHEME.match(href) or href.startswith(("#", "/")):
+        return href
+    path, _, fragment = href.partition("#")
+    if not path.endswith(".ipynb"):
+        return href
+    target = ctx.page_links.get(posixpath.normpath(path))
+    if target is None:
+        ctx.warnings.append(f"{ctx.where()}: link to '{href}', which is not a notebook of the docs")
+        return href
+    return ctx.href(target) + (f"#{fragment}" if fragment else "")
+
+
+class _DocgenExtension(Extension):
+    def __init__(self, ctx_of):  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.ctx_of = ctx_of
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.inlinePatterns.register(_LinkingBacktick(BACKTICK_RE, self.ctx_of), "backtick", 190)
+        md.inlinePatterns.register(
+            _MathProcessor(r"(?<!\\)\$\$(.+?)\$\$", md, "block", self.ctx_of), "math-block", 186
+        )
+        md.inlinePatterns.register(
+            _MathProcessor(
+                r"(?<![\\$])\$(?![\s$])(.+?)(?<![\s\\])\$(?!\d)", md, "inline", self.ctx_of
+            ),
+            "math-inline",
+            185,
+        )
+        md.treeprocessors.register(_PageTreeprocessor(md, self.ctx_of), "docgen-page", 5)
+
+
+class MarkdownRenderer:
+    """One Python-Markdown instance, reused for every cell of every page (it is slow to make)."""
+
+    def __init__(self) -> None:
+        self._ctx: PageContext | None = None
+        self._md = markdown.Markdown(
+            extensions=[
+                "tables",
+                "fenced_code",
+                "codehilite",
+                "attr_list",
+                "md_in_html",
+                "sane_lists",
+                "def_list",
+                "footnotes",
+                _DocgenExtension(self._current),
+            ],
+            extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
+            output_format="html",
+        )
+
+    def _current(self) -> PageContext:
+        assert self._ctx is not None
+        return self._ctx
+
+    def render(self, text: str, ctx: PageContext) -> str:
+        self._ctx = ctx
+        try:
+            self._md.reset()
+            return self._md.convert(text)
+        finally:
+            self._ctx = None
+
+
+def code_lexer(nb_metadata: dict) -> Lexer:
+    """The Pygments lexer for a notebook's code cells, from its language_info or kernelspec."""
+    info = nb_metadata.get("language_info", {})
+    for name in (
+        info.get("pygments_lexer"),
+        info.get("name"),
+        nb_metadata.get("kernelspec", {}).get("language"),
+    ):
+        if name:
+            try:
+                return get_lexer_by_name("python" if name.startswith("ipython") else name)
+            except ClassNotFound:
+                continue
+    return TextLexer()
+
+
+_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+
+def highlight_code(source: str, lexer: Lexer) -> str:
+    return highlight(source, lexer, _FORMATTER)
+
+
+def pygments_css(style: str = "default") -> str:
+    return HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
+
+
+def render_code_input(source: str, lexer: Lexer, options: CellOptions) -> str:
+    """A code cell's source, without its directive lines, highlighted; collapsed if asked."""
+    _, code = parse_directives(source)
+    code = code.strip("\n")
+    if not code:
+        return ""
+    body = highlight_code(code, lexer)
+    if options.collapse_input:
+        return (
+            '<details class="cell-input collapsed"><summary>Show code</summary>'
+            f"{body}</details>"
+        )
+    return f'<div class="cell-input">{body}</div>'
