@@ -1,0 +1,100 @@
+"""Configuration and the command line: defaults, validation, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import run_docgen, write_notebook
+from docgen.config import Config, load_config
+from docgen.errors import UsageError
+
+
+def test_defaults_without_pyproject(tmp_path: Path) -> None:
+    config = load_config(cwd=tmp_path)
+    assert config.nbs == tmp_path / "doc_nbs"
+    assert config.out == tmp_path / "site"
+    assert config.timeout == 600
+    assert config.execute is True
+
+
+def test_pyproject_table_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.docgen]\nnbs = "docs/nbs"\nout = "public"\ntimeout = 30\ntitle = "Mine"\n'
+    )
+    config = load_config(cwd=tmp_path)
+    assert (config.nbs, config.out, config.timeout, config.title) == (
+        tmp_path / "docs" / "nbs",
+        tmp_path / "public",
+        30,
+        "Mine",
+    )
+
+
+def test_cli_overrides_win_and_are_relative_to_cwd(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\nout = "public"\n')
+    config = load_config(cwd=tmp_path, overrides={"out": Path("elsewhere"), "timeout": 5})
+    assert config.out == tmp_path / "elsewhere" and config.timeout == 5
+
+
+def test_unknown_key_gets_a_did_you_mean(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen]\ntimout = 5\n")
+    with pytest.raises(UsageError, match=r"unknown option 'timout' .*did you mean 'timeout'\?"):
+        load_config(cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("timeout = -1", "option 'timeout' must be a positive integer"),
+        ("timeout = 'long'", "option 'timeout' must be a positive integer"),
+        ("execute = 'yes'", "option 'execute' must be true or false"),
+        ("nav = 'index.ipynb'", "option 'nav' must be a list of strings"),
+        ("title = 3", "option 'title' must be a string"),
+    ],
+)
+def test_wrong_types_are_usage_errors(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.docgen]\n{line}\n")
+    with pytest.raises(UsageError, match=message):
+        load_config(cwd=tmp_path)
+
+
+def test_every_option_has_help_text() -> None:
+    assert all(f.metadata["help"] for f in Config.options().values())
+
+
+def test_bad_config_exits_2_with_the_message(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen]\nwokers = 2\n")
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown option 'wokers'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_toml_and_missing_config_file_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text("[tool.docgen\n")
+    result = run_docgen("build", "--config", "bad.toml", cwd=tmp_path)
+    assert result.returncode == 2 and "bad.toml is not valid TOML" in result.stderr
+    result = run_docgen("build", "--config", "missing.toml", cwd=tmp_path)
+    assert result.returncode == 2 and "missing.toml does not exist" in result.stderr
+
+
+def test_bad_arguments_exit_2(tmp_path: Path) -> None:
+    assert run_docgen("build", "--no-such-flag", cwd=tmp_path).returncode == 2
+    assert run_docgen("build", "--timeout", "0", cwd=tmp_path).returncode == 2
+
+
+def test_config_file_option_and_custom_folders(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "notes" / "index.ipynb", "md:# From notes")
+    (tmp_path / "docgen.toml").write_text('nbs = "notes"\nout = "html"\ntitle = "Notes site"\n')
+    result = run_docgen("build", "--config", "docgen.toml", "--no-exec", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "html" / "index.html").read_text()
+    assert "<title>From notes — Notes site</title>" in page
+
+
+def test_missing_notebook_folder_is_a_docs_error(tmp_path: Path) -> None:
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "doc_nbs does not exist" in result.stderr

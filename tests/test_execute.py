@@ -1,0 +1,143 @@
+"""Real kernels: what a failing, hanging, dying or prompting cell does to a build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_docgen, snapshot, tagged, write_notebook
+
+pytestmark = pytest.mark.kernel
+
+
+def test_cell_error_fails_the_build_naming_notebook_cell_and_exception(tmp_path: Path) -> None:
+    write_notebook(
+        tmp_path / "doc_nbs" / "broken.ipynb",
+        "md:# Broken",
+        "x = 1",
+        "def divide():\n    return x / 0\n\ndivide()",
+    )
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    err = result.stderr
+    assert "broken.ipynb, cell 3 of 3" in err
+    assert "def divide():" in err  # the first lines of the cell
+    assert "ZeroDivisionError: division by zero" in err
+    assert "----> 4 divide()" in err  # the user's traceback
+    assert "docgen/" not in err and "nbclient" not in err  # never docgen's own traceback
+    assert "Traceback (most recent call last):\n  File" not in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_raises_exception_tag_lets_a_cell_fail_and_shows_its_traceback(tmp_path: Path) -> None:
+    write_notebook(
+        tmp_path / "doc_nbs" / "index.ipynb",
+        "md:# Errors on purpose",
+        tagged("raise KeyError('on purpose')", "raises-exception"),
+        "print('after the error')",
+    )
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert 'class="output output-error"' in page and "on purpose" in page
+    assert "after the error" in page
+
+
+def test_endless_cell_hits_the_timeout(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "slow.ipynb", "import time\nwhile True:\n    time.sleep(0.1)")
+    result = run_docgen("build", "--timeout", "2", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "slow.ipynb, cell 1 of 1" in result.stderr
+    assert "did not finish within 2 s" in result.stderr
+
+
+def test_dying_kernel_is_reported_with_the_cell_that_killed_it(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "die.ipynb", "print('alive')", "import os\nos._exit(3)")
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "die.ipynb, cell 2 of 2" in result.stderr
+    assert "os._exit(3)" in result.stderr
+    assert "kernel died" in result.stderr
+
+
+def test_input_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "ask.ipynb", "name = input('Your name? ')")
+    result = run_docgen("build", "--timeout", "60", cwd=tmp_path, timeout=90)
+    assert result.returncode == 1
+    assert "ask.ipynb, cell 1 of 1" in result.stderr
+    assert "StdinNotImplementedError" in result.stderr
+    assert "input()" in result.stderr
+
+
+def test_every_tag_and_directive_against_a_real_kernel(tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "doc_nbs" / "index.ipynb",
+        "md:# Directives",
+        "#| hide\nprint('HIDDEN-BY-HIDE')",
+        tagged("print('REMOVED-CELL')", "remove-cell"),
+        tagged("print('INPUT-REMOVED')", "remove-input"),
+        tagged("print('OUTPUT-REMOVED')", "remove-output"),
+        tagged("print('INPUT-FOLDED')", "hide-input"),
+        tagged("raise SystemExit('SKIPPED-RAN')", "skip-execution"),
+        "#| echo: false\nprint('ECHO-OFF')",
+        "#| output: false\nprint('OUTPUT-OFF')",
+        "#| eval: false\nraise SystemExit('EVAL-FALSE-RAN')",
+        "import os\nprint('CWD', os.getcwd())",
+    )
+    before = nb.read_bytes()
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert nb.read_bytes() == before  # the source notebook is never modified
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "HIDDEN-BY-HIDE" not in page and "REMOVED-CELL" not in page
+    assert "INPUT-REMOVED" in page and "print(&#39;INPUT-REMOVED" not in page
+    assert "print" in page and "OUTPUT-REMOVED" in page  # input shown ...
+    assert page.count("OUTPUT-REMOVED") == 1  # ... its output is not
+    assert '<details class="cell-input collapsed"><summary>Show code</summary>' in page
+    assert "INPUT-FOLDED\n</pre>" in page  # the folded cell's output is shown
+    assert "ECHO-OFF\n</pre>" in page and "#| echo" not in page
+    assert page.count("OUTPUT-OFF") == 1
+    assert "SKIPPED-RAN" in page and "EVAL-FALSE-RAN" in page  # shown, not run
+    assert f"CWD {tmp_path / 'doc_nbs'}" in page  # the notebook's folder is the cwd
+    executed = json.loads((tmp_path / "site" / "index.ipynb").read_text())
+    hidden = executed["cells"][1]
+    assert "".join(hidden["outputs"][0]["text"]) == "HIDDEN-BY-HIDE\n"  # hidden cells still run
+
+
+def test_no_exec_renders_stored_outputs_without_a_kernel(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_output
+
+    cell = new_code_cell("this is not python (", execution_count=1)
+    cell.outputs = [new_output("stream", name="stdout", text="STORED OUTPUT\n")]
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Stored", cell)
+    result = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "STORED OUTPUT" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_failed_build_leaves_previous_site_byte_for_byte(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Fine", "print('v1')")
+    assert run_docgen("build", cwd=tmp_path).returncode == 0
+    before = snapshot(tmp_path / "site")
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Fine", "print('v2')")
+    write_notebook(tmp_path / "doc_nbs" / "later.ipynb", "md:# Broken", "1/0")
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert snapshot(tmp_path / "site") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doc_nbs", "site"]  # no temp folders left
+
+
+def test_executed_notebook_copy_is_valid_and_runs_again(tmp_path: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Copy", "x = 21", "print(x * 2)")
+    assert run_docgen("build", cwd=tmp_path).returncode == 0
+    copy = nbformat.read(tmp_path / "site" / "index.ipynb", as_version=4)
+    assert copy.nbformat == 4
+    nbformat.validate(copy)
+    assert copy.cells[2].outputs[0]["text"] == "42\n"
+    NotebookClient(copy, timeout=60, kernel_name="python3").execute()
+    assert copy.cells[2].outputs[0]["text"] == "42\n"

@@ -1,0 +1,137 @@
+"""Reading notebooks: bad files fail with the file and the reason; old formats are converted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_docgen, write_notebook
+from docgen.errors import DocgenError
+from docgen.notebooks import cell_options, discover_notebooks, parse_directives, read_notebook
+
+BAD_FILES = {
+    "empty.ipynb": (b"", "is empty, not a notebook"),
+    "truncated.ipynb": (b'{"cells": [{"cell_type": "mark', "invalid JSON at line 1"),
+    "binary.ipynb": (bytes(range(256)) * 4, "not UTF-8 text"),
+    "list.ipynb": (b"[1, 2, 3]", "is JSON but not a notebook"),
+    "not-a-notebook.ipynb": (b'{"name": "package.json"}', "is JSON but not a notebook"),
+    "invalid.ipynb": (
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"x": 1}]}).encode(),
+        "is not a valid notebook",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_is_a_clear_error(tmp_path: Path, name: str) -> None:
+    data, reason = BAD_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(DocgenError) as e:
+        read_notebook(path)
+    assert str(path) in str(e.value) and reason in str(e.value)
+
+
+def test_build_lists_every_bad_file_without_a_traceback(tmp_path: Path) -> None:
+    nbs = tmp_path / "doc_nbs"
+    write_notebook(nbs / "index.ipynb", "md:# Fine")
+    for name, (data, _) in BAD_FILES.items():
+        (nbs / name).write_bytes(data)
+    result = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for name, (_, reason) in BAD_FILES.items():
+        assert f"{nbs / name}: " in result.stderr and reason in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_nbformat_3_is_converted(tmp_path: Path) -> None:
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": "old"},
+        "worksheets": [
+            {
+                "cells": [
+                    {"cell_type": "heading", "level": 1, "metadata": {}, "source": "Old notebook"},
+                    {
+                        "cell_type": "code",
+                        "language": "python",
+                        "input": "print('v3')",
+                        "metadata": {},
+                        "outputs": [{"output_type": "stream", "stream": "stdout", "text": "v3\n"}],
+                        "prompt_number": 1,
+                    },
+                ]
+            }
+        ],
+    }
+    (tmp_path / "doc_nbs").mkdir()
+    (tmp_path / "doc_nbs" / "index.ipynb").write_text(json.dumps(v3))
+    nb = read_notebook(tmp_path / "doc_nbs" / "index.ipynb")
+    assert nb.nbformat == 4 and nb.cells[1].source == "print('v3')"
+    result = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "<title>Old notebook" in page and "v3\n</pre>" in page
+
+
+def test_discovery_orders_by_numeric_prefix_and_strips_it_from_urls(tmp_path: Path) -> None:
+    for rel in [
+        "index.ipynb",
+        "10_later.ipynb",
+        "02_second.ipynb",
+        "guide/index.ipynb",
+        "guide/01_start.ipynb",
+        ".ipynb_checkpoints/index-checkpoint.ipynb",
+        "_drafts/x.ipynb",
+    ]:
+        write_notebook(tmp_path / rel, "md:# x")
+    urls = [s.url for s in discover_notebooks(tmp_path)]
+    assert urls == ["index.html", "second.html", "later.html", "guide/index.html", "guide/start.html"]
+
+
+def test_explicit_nav_order_comes_first(tmp_path: Path) -> None:
+    for rel in ["index.ipynb", "a.ipynb", "b.ipynb"]:
+        write_notebook(tmp_path / rel, "md:# x")
+    urls = [s.url for s in discover_notebooks(tmp_path, ["b.ipynb", "index.ipynb"])]
+    assert urls == ["b.html", "index.html", "a.html"]
+    with pytest.raises(DocgenError, match="nav lists nope.ipynb"):
+        discover_notebooks(tmp_path, ["nope.ipynb"])
+
+
+def test_two_notebooks_for_one_page_are_an_error(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "01_intro.ipynb", "md:# x")
+    write_notebook(tmp_path / "02_intro.ipynb", "md:# x")
+    with pytest.raises(DocgenError, match="would both become the page intro.html"):
+        discover_notebooks(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("#| hide\nx = 1", {"hide": ""}),
+        ("#|echo: false\n#| output:False\nx", {"echo": "false", "output": "false"}),
+        ("# | eval: false\nx", {"eval": "false"}),
+        ("x = 1\n#| hide", {}),  # only leading lines are directives
+    ],
+)
+def test_parse_directives(source: str, expected: dict[str, str]) -> None:
+    directives, rest = parse_directives(source)
+    assert directives == expected
+    assert "#|" not in rest or not expected
+
+
+def test_cell_options_from_tags_and_directives() -> None:
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    assert not cell_options(new_code_cell("#| hide\nx")).show_cell
+    assert cell_options(new_code_cell("#| hide\nx")).execute
+    assert not cell_options(new_code_cell("#| eval: false\nx")).execute
+    assert not cell_options(new_code_cell("#| echo: false\nx")).show_input
+    assert not cell_options(new_code_cell("#| output: false\nx")).show_output
+    tagged = new_code_cell("x", metadata={"tags": ["hide-input", "raises-exception"]})
+    assert cell_options(tagged).collapse_input and cell_options(tagged).may_raise
+    assert not cell_options(new_markdown_cell("x")).execute
