@@ -12,7 +12,6 @@ import nbformat
 
 from .config import Config
 from .errors import BuildFailed, DocgenError
-from .execute import ExecutionResult, execute_notebooks
 from .notebooks import Source, discover_notebooks, read_notebook
 from .render import MarkdownRenderer
 from .site import Page, assemble_site, render_page, write_site_atomically
@@ -52,6 +51,8 @@ def run_notebooks(
     sources: list[Source], notebooks: list[nbformat.NotebookNode], config: Config, log: Log
 ) -> list[nbformat.NotebookNode]:
     """Executed copies of the notebooks, or a `BuildFailed` listing every failure."""
+    from .execute import ExecutionResult, execute_notebooks  # Jupyter's stack loads only to run
+
 
     def done(path: Path, result: ExecutionResult) -> None:
         status = "failed" if result.error else "ran"

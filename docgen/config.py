@@ -1,7 +1,8 @@
 """docgen's configuration: the `[tool.docgen]` table of pyproject.toml, plus CLI overrides.
 
 Every option is declared once, in `Config`, with its type, default and help text; the
-reader validates a TOML table against those declarations before anything runs.
+reader validates a TOML table against those declarations before anything runs. Options of
+the kernel pool, GPUs and cache live in the sub-table `[tool.docgen.execute]`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,20 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+EXECUTE_TABLE = "execute"  # the sub-table [tool.docgen.execute]
+
+
 def _option(default: Any, help: str, **kwargs: Any) -> Any:
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
+        return field(
+            default_factory=lambda: type(default)(default), metadata={"help": help, **kwargs}
+        )
     return field(default=default, metadata={"help": help, **kwargs})
+
+
+def _execute_option(default: Any, help: str, **kwargs: Any) -> Any:
+    """An option of the `[tool.docgen.execute]` sub-table."""
+    return _option(default, help, table=EXECUTE_TABLE, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,11 @@ class Config:
     out: Path = _option(Path("site"), "Folder the HTML site is written to.")
     title: str = _option("Documentation", "Site name, shown in the header and page titles.")
     timeout: int = _option(600, "Seconds one cell may run before the build fails.")
-    execute: bool = _option(True, "Run the notebooks; false renders their stored outputs.")
+    execute: bool = _option(
+        True,
+        "Run the notebooks; false renders their stored outputs. Also a sub-table, "
+        "[tool.docgen.execute], for the options marked 'execute' (there: `enabled = false`).",
+    )
     kernel_name: str = _option("", "Kernel to run every notebook in; empty: each notebook's own.")
     nav: list[str] = _option(
         [], "Explicit page order: notebook paths relative to `nbs`; others follow."
@@ -51,26 +66,76 @@ class Config:
     branch: str = _option("main", "Branch of `repo` that source links point at.")
     packages: list[str] = _option([], "Python packages whose API the site documents.")
     strict: bool = _option(False, "Treat warnings (missing images, unresolved names) as errors.")
+    workers: int = _option(
+        0, "Notebooks executed at once, each in its own kernel; 0: one per CPU core.", minimum=0
+    )
+    # [tool.docgen.execute]
+    preload: list[str] = _execute_option(
+        [],
+        "Modules a kernel imports while it waits for its notebook (see `warm_kernels`), e.g. "
+        '["torch"]. The import binds no name; notebooks still import what they use.',
+    )
+    warm_kernels: int = _execute_option(
+        2,
+        "Kernels started ahead, in the folder and on the GPU of the notebooks next in line, "
+        "with `preload` imported; 0 starts each kernel only when its notebook's turn comes.",
+        minimum=0,
+    )
+    kernels_per_gpu: int = _execute_option(
+        2,
+        "Most kernels on one GPU at a time, counting those started ahead; each CUDA context "
+        "takes about 0.6 GiB before any work.",
+    )
+    cache: bool = _execute_option(
+        True,
+        "Reuse the outputs in .docgen_cache/ while a notebook's code cells, kernel, "
+        "environment and declared data files are unchanged.",
+    )
+    allow_missing_gpu: bool = _execute_option(
+        False,
+        "On a machine without a GPU, show a GPU notebook that has no stored outputs without "
+        "them (a warning) instead of failing the build.",
+    )
+    slow_cell: float = _execute_option(
+        1.0, "Cells that run at least this many seconds are listed in site/_timings.html."
+    )
+    force: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
+    )
     root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
 
     @classmethod
-    def options(cls) -> dict[str, dataclasses.Field[Any]]:
-        """Options a user may set, by name."""
-        return {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
+        """Options a user may set in `[tool.docgen]` (or in its sub-table `table`), by name."""
+        return {
+            f.name: f
+            for f in dataclasses.fields(cls)
+            if not f.metadata.get("internal") and f.metadata.get("table", "") == table
+        }
 
 
 def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) -> Any:
     default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+    minimum = f.metadata.get("minimum", 1)
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     elif isinstance(default, list):
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     else:  # str and paths
         ok = isinstance(value, str)
     if not ok:
-        expected = {bool: "true or false", int: "a positive integer", list: "a list of strings"}
+        positive = "a positive integer" if minimum > 0 else "an integer, 0 or more"
+        expected = {
+            bool: "true or false",
+            int: positive,
+            float: "a number of seconds, 0 or more",
+            list: "a list of strings",
+        }
         kind = next((t for t in expected if isinstance(default, t)), str)
         raise UsageError(
             f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, "
@@ -78,7 +143,34 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
         )
     if isinstance(default, Path) or name == "templates":
         return Path(value) if value else None
+    if isinstance(default, float):
+        return float(value)
     return value
+
+
+def _unknown(name: str, table: str, where: str) -> UsageError:
+    here, elsewhere = Config.options(table), Config.options("" if table else EXECUTE_TABLE)
+    heading = f"[tool.docgen.{table}]" if table else "[tool.docgen]"
+    if name in elsewhere:
+        other = f"[tool.docgen.{EXECUTE_TABLE}]" if not table else "[tool.docgen]"
+        return UsageError(f"option '{name}' in {heading} of {where} belongs in {other}")
+    close = difflib.get_close_matches(name, list(here), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return UsageError(f"unknown option '{name}' in {heading} of {where}{hint}")
+
+
+def _parse_execute_table(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """`[tool.docgen.execute]`: the kernel pool, GPU, cache options, and `enabled`."""
+    options = Config.options(EXECUTE_TABLE)
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        if name == "enabled":
+            values["execute"] = _check_type("enabled", value, Config.options()["execute"], where)
+        elif name in options:
+            values[name] = _check_type(name, value, options[name], where)
+        else:
+            raise _unknown(name, EXECUTE_TABLE, where)
+    return values
 
 
 def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
@@ -86,10 +178,11 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
     options = Config.options()
     values: dict[str, Any] = {}
     for name, value in table.items():
+        if name == EXECUTE_TABLE and isinstance(value, dict):
+            values.update(_parse_execute_table(value, where))
+            continue
         if name not in options:
-            close = difflib.get_close_matches(name, list(options), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise UsageError(f"unknown option '{name}' in [tool.docgen] of {where}{hint}")
+            raise _unknown(name, "", where)
         values[name] = _check_type(name, value, options[name], where)
     return values
 

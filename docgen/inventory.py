@@ -15,9 +15,9 @@ from dataclasses import dataclass
 __all__ = ["InventoryItem", "read_inventory", "write_inventory"]
 
 _HEADER = b"# Sphinx inventory version 2"
-# As Sphinx parses it: names may contain spaces (std:label, std:term), so the name is the
-# shortest prefix followed by a `domain:role` field and an integer priority.
-_LINE = re.compile(r"(.+?)\s+([^\s:]+):(\S+)\s+(-?\d+)\s+?(\S*)\s+(.*)")
+# Exactly as Sphinx parses a line: names may contain spaces (std:label, std:term), so the
+# name is the shortest prefix followed by a `domain:role` field and an integer priority.
+_LINE = re.compile(r"(.+?)\s+(\S+)\s+(-?\d+)\s+?(\S*)\s+(.*)")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,10 @@ def read_inventory(data: bytes, base_url: str = "") -> list[InventoryItem]:
         m = _LINE.fullmatch(line.rstrip())
         if not m:
             continue
-        name, domain, role, priority, uri, dispname = m.groups()
+        name, kind, priority, uri, dispname = m.groups()
+        domain, colon, role = kind.partition(":")
+        if not colon:
+            continue
         if uri.endswith("$"):
             uri = uri[:-1] + name
         items.append(
@@ -104,12 +107,18 @@ def _entry_line(item: InventoryItem) -> str:
     # trailing space, a name that itself looks like `x d:r 1 uri`): refuse them here
     # rather than write an inventory that other tools misread.
     m = _LINE.fullmatch(line.rstrip())
-    expected = (item.name, item.domain, item.role, str(item.priority), uri, dispname)
-    if not m or m.groups() != expected or dispname == "-" and item.dispname != item.name:
+    expected = (item.name, f"{item.domain}:{item.role}", str(item.priority), uri, dispname)
+    if (
+        not m
+        or m.groups() != expected
+        or ":" in item.domain
+        or (dispname == "-" and item.dispname != item.name)
+    ):
         raise ValueError(
             f"inventory item {item.name!r} ({item.domain}:{item.role}) can't be written "
             "to objects.inv unambiguously: names, uris and display names must be single "
-            "lines without leading or trailing spaces, and uris can't contain spaces"
+            "lines without leading or trailing spaces, domains and roles single words (a "
+            "domain without ':'), and uris can't contain spaces"
         )
     return line + "\n"
 

@@ -117,8 +117,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     if not isinstance(data, dict) or "nbformat" not in data:
         raise DocgenError(f"{path}: is JSON but not a notebook (no 'nbformat' field)")
     try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
+        nb = nbformat.convert(nbformat.reader.reads(text), 4)
+        nbformat.validate(nb)  # once: nbformat.reads would validate too, and only log
     except nbformat.ValidationError as e:
         raise DocgenError(f"{path}: is not a valid notebook: {_first_line(e.message)}") from e
     except Exception as e:  # nbformat raises many types for malformed input

@@ -7,6 +7,7 @@ warnings — so that writing files stays a separate step. Outputs live in output
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import mimetypes
@@ -23,10 +24,10 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import slugify
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor, InlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.token import STANDARD_TYPES, Token, _TokenType
 from pygments.util import ClassNotFound
 
 from .notebooks import CellOptions, parse_directives
@@ -256,11 +257,50 @@ def code_lexer(nb_metadata: dict) -> Lexer:
     return TextLexer()
 
 
-_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+_STYLED_CLASSES = frozenset(HtmlFormatter(cssclass="highlight").class2style)
 
 
-def highlight_code(source: str, lexer: Lexer) -> str:
-    return highlight(source, lexer, _FORMATTER)
+@functools.lru_cache(maxsize=512)
+def _token_class(ttype: _TokenType) -> str:
+    """The nearest CSS class the stylesheet styles for a token type; '' when none does."""
+    while ttype is not None:
+        name = STANDARD_TYPES.get(ttype)
+        if name in _STYLED_CLASSES:
+            return name
+        ttype = ttype.parent
+    return ""
+
+
+def highlight_code(source: str, lexer: Lexer, link: Resolver | None = None) -> str:
+    """Pygments highlighting, with spans only where the stylesheet gives them a style.
+
+    Names, operators and whitespace stay bare text, which keeps code-heavy pages small.
+    `link` may turn a name token into a link (its text unchanged) to the name's docs.
+    """
+    parts: list[str] = []
+    run_class, run = "", []  # neighbouring tokens of one class share a span
+
+    def flush() -> None:
+        if run:
+            text = "".join(run)
+            parts.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
+            run.clear()
+
+    for ttype, value in lexer.get_tokens(source):
+        text = html.escape(value, quote=False)
+        cls = "" if value.isspace() else _token_class(ttype)
+        url = link(value) if link is not None and ttype in Token.Name else None
+        if url:
+            flush()
+            inner = f'<span class="{cls}">{text}</span>' if cls else text
+            parts.append(f'<a class="code-link" href="{html.escape(url)}">{inner}</a>')
+            continue
+        if cls != run_class and not value.isspace():
+            flush()
+            run_class = cls
+        run.append(text)
+    flush()
+    return f'<div class="highlight"><pre><code>{"".join(parts)}</code></pre></div>\n'
 
 
 def pygments_css(style: str = "default") -> str:

@@ -220,7 +220,8 @@ def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
             version=__version__,
         )
         files[page.url] = html.encode()
-        files[page.notebook_url] = nbformat.writes(page.notebook).encode() + b"\n"
+        # Validated when read; nbformat.writes would validate the whole notebook again.
+        files[page.notebook_url] = nbformat.v4.writes(page.notebook).encode() + b"\n"
         files.update(page.images)
     root_404 = (re.sub(r"^https?://[^/]+", "", config.site_url.rstrip("/")) or "") + "/"
     files["404.html"] = (

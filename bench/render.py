@@ -1,0 +1,88 @@
+"""Rendering speed and page size: `docgen build --no-exec` against `jupyter nbconvert --to html`.
+
+Both render the same folder of executed notebooks, in separate processes, several times in
+this one run; the script prints the median times, their ratio, and the median page sizes
+with images left out (nbconvert inlines them as base64; docgen writes them as files).
+
+Corpus: by default the executed notebooks of this project's own documentation, as the last
+`make docs` copied them into site/ (real pages: prose, code, tables, plots, tracebacks).
+Any folder of notebooks with outputs can be given instead: `bench/render.py DIR`.
+Goals: at least 10x faster than nbconvert, and at most 1/10 of its median page size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_URI = re.compile(rb"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def page_sizes(folder: Path, skip: set[str]) -> list[int]:
+    sizes = []
+    for page in folder.rglob("*.html"):
+        if page.name in skip:
+            continue
+        sizes.append(len(DATA_URI.sub(b"", page.read_bytes())))
+    return sizes
+
+
+def corpus_from(source: Path, into: Path) -> list[Path]:
+    """Copy the notebooks of `source` (not the site's other files) into a folder of their own."""
+    notebooks = sorted(source.rglob("*.ipynb"))
+    for nb in notebooks:
+        target = into / nb.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(nb, target)
+    return sorted(into.rglob("*.ipynb"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=REPO / "site")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not args.corpus.is_dir() or not any(args.corpus.rglob("*.ipynb")):
+        print(f"no notebooks under {args.corpus}; run `make docs` first or name a folder")
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        notebooks = corpus_from(args.corpus, work / "nbs")
+        cells = sum(p.read_text().count('"cell_type": "code"') for p in notebooks)
+        print(f"corpus: {len(notebooks)} notebooks, {cells} code cells, from {args.corpus}")
+        docgen = [sys.executable, "-m", "docgen", "build", "--no-exec",
+                  "--nbs", str(work / "nbs"), "--out", str(work / "docgen")]
+        nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
+                     "--output-dir", str(work / "nbconvert"), *map(str, notebooks)]
+        times: dict[str, list[float]] = {"docgen": [], "nbconvert": []}
+        for _ in range(args.repeat):  # interleaved, so drift in machine load hits both alike
+            times["docgen"].append(timed(docgen, work))
+            times["nbconvert"].append(timed(nbconvert, work))
+        ours = statistics.median(times["docgen"])
+        theirs = statistics.median(times["nbconvert"])
+        size_ours = statistics.median(page_sizes(work / "docgen", {"404.html"}))
+        size_theirs = statistics.median(page_sizes(work / "nbconvert", set()))
+    print(f"docgen build --no-exec   median {ours:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['docgen'])})")
+    print(f"jupyter nbconvert --html median {theirs:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['nbconvert'])})")
+    print(f"speed: docgen is {theirs / ours:.1f}x faster than nbconvert (goal: >= 10x)")
+    print(f"median page without images: docgen {size_ours / 1024:.1f} KB, nbconvert {size_theirs / 1024:.1f} KB"
+          f" -> {size_ours / size_theirs:.3f} of nbconvert's (goal: <= 0.100)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

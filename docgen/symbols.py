@@ -1,0 +1,531 @@
+"""The symbol index: every name a page may link to, and the URL that documents it.
+
+Two kinds of entries:
+
+- **This project's API**, found by importing the packages of `[tool.docgen] packages` and
+  introspecting them (`discover_api`): every public module, class, function, method and
+  property, keyed by its canonical dotted name (`augment.transforms.Flip`), with the
+  public aliases it is re-exported under (`augment.Flip`). Where it is documented is
+  decided later, by `SymbolIndex.place`: on the notebook page that calls `show_doc` on it,
+  or else on the module's generated API page.
+- **Other projects' docs**: the nbdev indexes of every installed package that declares an
+  `nbdev` entry point (PyTorch and the standard library through nbdev-pytorch and
+  nbdev-stdlib), and the Sphinx `objects.inv` files named in `[tool.docgen] inventories`.
+  Those map a name to an absolute URL.
+
+Public means: a module path without a part starting with `_`; in a module, the names of its
+`__all__`, or without one the public classes and functions defined there; in a class, its
+public methods and properties (and a documented `__call__`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import pkgutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from .errors import DocgenError, UsageError
+from .inventory import InventoryItem, read_inventory, write_inventory
+
+KINDS = ("module", "class", "function", "method", "property")
+CACHE_DIR = ".docgen_cache/inventories"
+# A cached inventory younger than this is used as is; an older one is refreshed when the
+# network allows, and used anyway (with a warning) when it doesn't.
+INVENTORY_MAX_AGE_S = 7 * 24 * 3600
+_DOCUMENTED_DUNDERS = ("__call__", "__getitem__", "__iter__", "__len__", "__enter__", "__exit__")
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One public object of this project's API."""
+
+    name: str  # canonical dotted name: where the object is defined, e.g. "augment.transforms.Flip"
+    kind: str  # one of KINDS
+    module: str  # the public module whose API page lists it
+    signature: str = ""  # "(p: float = 0.5)", or "" for modules and properties
+    summary: str = ""  # first sentence of the docstring
+    url: str = ""  # "page.html#anchor", relative to the site root, once placed
+
+    @property
+    def short_name(self) -> str:
+        """The name within its module: "Flip", "Flip.matrix"."""
+        return self.name[len(self.module) + 1 :] if self.name != self.module else self.name
+
+
+@dataclass(frozen=True)
+class ProjectApi:
+    """What introspection found: symbols by canonical name, and public aliases of them."""
+
+    packages: list[str]
+    symbols: dict[str, Symbol]
+    aliases: dict[str, str]  # public re-export -> canonical name
+    warnings: list[str] = field(default_factory=list)
+
+    def modules(self) -> list[str]:
+        return [s.name for s in self.symbols.values() if s.kind == "module"]
+
+    def members(self, module: str) -> list[Symbol]:
+        """Symbols listed on `module`'s API page, in source-definition order."""
+        return [s for s in self.symbols.values() if s.module == module and s.kind != "module"]
+
+    def canonical(self, name: str) -> str | None:
+        if name in self.symbols:
+            return name
+        return self.aliases.get(name)
+
+
+# --- this project's API -------------------------------------------------------------
+
+
+def _is_public_module(name: str) -> bool:
+    return not any(part.startswith("_") for part in name.split("."))
+
+
+def _summary(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    paragraph = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
+    end = paragraph.find(". ")
+    return paragraph[: end + 1] if end >= 0 else paragraph
+
+
+def signature_of(obj: Any) -> str:
+    """`(x, p=0.5)` as Python prints it, or "" for objects without one."""
+    try:
+        return str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return ""
+
+
+def _module_names(package: Any) -> list[str]:
+    """`package` and every public submodule of it, in a stable order."""
+    names = [package.__name__]
+    if hasattr(package, "__path__"):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if _is_public_module(info.name):
+                names.append(info.name)
+    return sorted(names)
+
+
+def _public_names(module: Any) -> list[str]:
+    explicit = getattr(module, "__all__", None)
+    if explicit is not None:
+        return [n for n in explicit if isinstance(n, str)]
+    return [
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isclass(obj) or inspect.isfunction(obj))
+        and getattr(obj, "__module__", None) == module.__name__
+    ]
+
+
+def _member_kind(value: Any) -> str | None:
+    if isinstance(value, property) or type(value).__name__ == "cached_property":
+        return "property"
+    if isinstance(value, staticmethod | classmethod):
+        return "method"
+    if inspect.isfunction(value) or inspect.ismethoddescriptor(value):
+        return "method"
+    return None
+
+
+def _source_order(obj: Any) -> int:
+    try:
+        return inspect.getsourcelines(obj)[1]
+    except (OSError, TypeError):
+        return 0
+
+
+def import_package(name: str) -> Any:
+    """Import one of the configured packages, or fail saying how to make it importable."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name and name.split(".")[0] == e.name.split(".")[0]:
+            raise UsageError(
+                f"package '{name}' (listed in [tool.docgen] packages) cannot be imported: "
+                f"{e}. Install it into the environment docgen runs in "
+                f"(for example `pip install -e .`), or remove it from `packages`."
+            ) from e
+        raise DocgenError(f"package '{name}' cannot be imported: {e}") from e
+    except Exception as e:  # importing runs the package's own code, which may raise anything
+        raise DocgenError(
+            f"package '{name}' (listed in [tool.docgen] packages) fails when imported: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+
+
+def discover_api(packages: list[str]) -> ProjectApi:
+    """Import `packages` and list their public API. Raises `UsageError` for a missing one."""
+    symbols: dict[str, Symbol] = {}
+    aliases: dict[str, str] = {}
+    warnings: list[str] = []
+    roots = tuple(packages)
+
+    def ours(module_name: str) -> bool:
+        return any(module_name == p or module_name.startswith(p + ".") for p in roots)
+
+    def add_class_members(cls: Any, class_name: str, module_name: str) -> None:
+        members = []
+        for attr, value in vars(cls).items():
+            if attr.startswith("_") and not (
+                attr in _DOCUMENTED_DUNDERS and inspect.getdoc(value)
+            ):
+                continue
+            if inspect.isclass(value) and value.__qualname__.endswith(f".{attr}"):
+                members.append((attr, value, "class"))
+                continue
+            kind = _member_kind(value)
+            if kind:
+                members.append((attr, value, kind))
+        for attr, value, kind in members:
+            name = f"{class_name}.{attr}"
+            target = value.fget if isinstance(value, property) else value
+            if isinstance(value, staticmethod | classmethod):
+                target = value.__func__
+            symbols[name] = Symbol(
+                name=name,
+                kind=kind,
+                module=module_name,
+                signature="" if kind == "property" else signature_of(target),
+                summary=_summary(target),
+            )
+            if kind == "class":
+                add_class_members(value, name, module_name)
+
+    modules = []
+    for package in packages:
+        top = import_package(package)
+        for module_name in _module_names(top):
+            try:
+                module = importlib.import_module(module_name)
+            except Exception as e:  # a submodule's own import-time code may raise anything
+                warnings.append(
+                    f"module {module_name} cannot be imported ({type(e).__name__}: {e}); "
+                    "its API is left out of the docs"
+                )
+                continue
+            modules.append(module)
+            symbols[module_name] = Symbol(
+                name=module_name, kind="module", module=module_name, summary=_summary(module)
+            )
+
+    # Definitions first, then re-exports: a name's canonical form is where it is defined.
+    found: list[tuple[str, Any, Any]] = []  # (public name, object, module it was found in)
+    for module in modules:
+        for name in _public_names(module):
+            obj = getattr(module, name, None)
+            if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
+                found.append((f"{module.__name__}.{name}", obj, module))
+    found.sort(key=lambda f: (f[2].__name__ != getattr(f[1], "__module__", None), f[0]))
+    seen: dict[int, str] = {}
+    for public, obj, module in found:
+        if id(obj) in seen:
+            if public != seen[id(obj)]:
+                aliases[public] = seen[id(obj)]
+            continue
+        defined_in = getattr(obj, "__module__", "") or ""
+        qualname = getattr(obj, "__qualname__", "") or ""
+        if not ours(defined_in) and defined_in:
+            continue  # someone else's object, re-exported: their docs document it
+        canonical = public
+        home_module = module.__name__
+        if (
+            defined_in in symbols
+            and "." not in qualname
+            and getattr(importlib.import_module(defined_in), qualname, None) is obj
+        ):
+            canonical, home_module = f"{defined_in}.{qualname}", defined_in
+        seen[id(obj)] = canonical
+        if public != canonical:
+            aliases[public] = canonical
+        kind = "class" if inspect.isclass(obj) else "function"
+        symbols[canonical] = Symbol(
+            name=canonical,
+            kind=kind,
+            module=home_module,
+            signature=signature_of(obj),
+            summary=_summary(obj),
+        )
+        if kind == "class":
+            add_class_members(obj, canonical, home_module)
+
+    ordered = sorted(
+        symbols.values(),
+        key=lambda s: (s.module, s.kind != "module", _order_key(s, symbols)),
+    )
+    return ProjectApi(
+        packages=list(packages),
+        symbols={s.name: s for s in ordered},
+        aliases=aliases,
+        warnings=warnings,
+    )
+
+
+def _order_key(symbol: Symbol, symbols: dict[str, Symbol]) -> tuple[int, str]:
+    """Top-level objects in source order, each class followed by its members."""
+    top = symbol.name[len(symbol.module) + 1 :].split(".")[0]
+    obj = import_object(f"{symbol.module}.{top}") if symbol.kind != "module" else None
+    return (_source_order(obj) if obj is not None else 0, symbol.name)
+
+
+def import_object(name: str) -> Any:
+    """The object a dotted name denotes (modules imported as needed), or None."""
+    parts = name.split(".")
+    obj = None
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except Exception:  # not a module (or one that fails to import): try a shorter prefix
+            continue
+        for attr in parts[i:]:
+            try:
+                obj = getattr(obj, attr)
+            except Exception:  # getattr may run arbitrary descriptor code
+                return None
+        return obj
+    return None
+
+
+# --- other projects' docs -----------------------------------------------------------
+
+
+def nbdev_indexes() -> tuple[dict[str, str], list[str]]:
+    """name -> absolute URL from every installed package's `nbdev` entry point."""
+    urls: dict[str, str] = {}
+    problems = []
+    for ep in sorted(entry_points(group="nbdev"), key=lambda e: e.name):
+        try:
+            index = ep.load()
+            for names in index["syms"].values():
+                for name, url in names.items():
+                    if isinstance(url, str) and url.startswith(("http://", "https://")):
+                        urls.setdefault(name, url)
+        except Exception as e:  # a third-party index that cannot be loaded is skipped
+            problems.append(f"the nbdev index of '{ep.name}' cannot be read ({e}); skipped")
+    return urls, problems
+
+
+def _is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://", "file://"))
+
+
+def inventory_url(location: str) -> tuple[str, str]:
+    """(where the objects.inv is, base URL its entries are relative to) for a URL setting."""
+    if location.endswith(".inv"):
+        return location, location.rsplit("/", 1)[0] + "/"
+    base = location if location.endswith("/") else location + "/"
+    return base + "objects.inv", base
+
+
+def _download(url: str, timeout: float = 10.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - configured URL
+        return response.read()
+
+
+def load_inventory(
+    name: str,
+    location: str,
+    root: Path,
+    out: Path,
+    warn: Warn,
+    fetch: Callable[[str], bytes] = _download,
+    now: float | None = None,
+) -> dict[str, str]:
+    """The Python objects of one configured Sphinx inventory: name -> URL.
+
+    A URL is downloaded once into `.docgen_cache/` under `root` and refreshed when older than
+    a week; without network the cached copy is used (with a warning), and without a cached
+    copy the inventory is skipped (with a warning). A local path (a folder holding
+    objects.inv, or the file itself) is read directly, and its links are made relative to
+    this site's root (`out`), so sibling sites link to each other.
+    """
+    if _is_url(location):
+        url, base = inventory_url(location)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        cached = root / CACHE_DIR / f"{name}-{digest}.inv"
+        age = (now or time.time()) - cached.stat().st_mtime if cached.is_file() else None
+        data = cached.read_bytes() if cached.is_file() else None
+        if age is None or age > INVENTORY_MAX_AGE_S:
+            try:
+                fresh = fetch(url)
+                read_inventory(fresh)  # only a valid inventory replaces the cached one
+            except (OSError, ValueError, urllib.error.URLError) as e:
+                if data is None:
+                    warn(
+                        f"inventory '{name}' cannot be downloaded from {url} ({e}) and is not "
+                        f"cached: names of {name} stay unlinked in this build"
+                    )
+                    return {}
+                warn(
+                    f"inventory '{name}' cannot be refreshed from {url} ({e}); "
+                    f"using the copy cached in {cached}"
+                )
+            else:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                cached.write_bytes(fresh)
+                data = fresh
+        assert data is not None
+    else:
+        path = (root / location).resolve()
+        inv = path / "objects.inv" if path.is_dir() else path
+        if not inv.is_file():
+            warn(f"inventory '{name}': {inv} does not exist; names of {name} stay unlinked")
+            return {}
+        data = inv.read_bytes()
+        base = os.path.relpath(inv.parent, out.resolve()).replace(os.sep, "/") + "/"
+    try:
+        items = read_inventory(data, base)
+    except ValueError as e:
+        warn(f"inventory '{name}' ({location}) cannot be read: {e}")
+        return {}
+    urls: dict[str, str] = {}
+    for item in items:
+        if item.domain == "py":
+            urls.setdefault(item.name, item.uri)
+    return urls
+
+
+def external_index(
+    inventories: dict[str, str], root: Path, out: Path, warn: Warn
+) -> dict[str, str]:
+    """Every external name -> URL: configured inventories first, then the nbdev indexes."""
+    urls: dict[str, str] = {}
+    for name, location in inventories.items():
+        for key, url in load_inventory(name, location, root, out, warn).items():
+            urls.setdefault(key, url)
+    nbdev, problems = nbdev_indexes()
+    for problem in problems:
+        warn(problem)
+    for key, url in nbdev.items():
+        urls.setdefault(key, url)
+    return urls
+
+
+# --- the whole index ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SymbolIndex:
+    """Everything a backticked name can resolve to."""
+
+    api: ProjectApi
+    external: dict[str, str]  # name -> absolute URL
+    short: dict[str, list[str]]  # unqualified name -> canonical names of project symbols
+    roots: frozenset[str]  # top-level names whose submodules may be imported to resolve
+
+    @classmethod
+    def build(cls, api: ProjectApi, external: dict[str, str]) -> SymbolIndex:
+        short: dict[str, list[str]] = {}
+        for symbol in api.symbols.values():
+            if symbol.kind in ("class", "function") and "." not in symbol.short_name:
+                short.setdefault(symbol.short_name, []).append(symbol.name)
+        roots = {name.split(".")[0] for name in external} | {
+            p.split(".")[0] for p in api.packages
+        }
+        return cls(api=api, external=external, short=short, roots=frozenset(roots))
+
+    def place(self, documented: dict[str, str]) -> SymbolIndex:
+        """Give every project symbol its URL.
+
+        `documented` maps names (as `show_doc` wrote them) to "page.html#anchor"; every
+        other symbol lives on its module's API page, anchored by its canonical name.
+        """
+        homes: dict[str, str] = {}
+        for name, url in documented.items():
+            canonical = self.api.canonical(name)
+            if canonical is not None:
+                homes.setdefault(canonical, url)
+        symbols = {}
+        for name, symbol in self.api.symbols.items():
+            url = homes.get(name)
+            if url is None:
+                page = api_page_url(symbol.module)
+                url = page if symbol.kind == "module" else f"{page}#{name}"
+            symbols[name] = replace(symbol, url=url)
+        return replace(self, api=replace(self.api, symbols=symbols))
+
+    def lookup(self, name: str) -> str | None:
+        """The URL of exactly this name, if any: the project's own first."""
+        canonical = self.api.canonical(name)
+        if canonical is not None:
+            return self.api.symbols[canonical].url or None
+        return self.external.get(name)
+
+
+def api_page_url(module: str) -> str:
+    return f"api/{module}.html"
+
+
+# --- what this site publishes -------------------------------------------------------
+
+_ROLES = {"module": "module", "class": "class", "function": "function", "method": "method",
+          "property": "property"}
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    """What objects.inv lists of one page: its URL, title and headings (anchor, text)."""
+
+    url: str
+    title: str
+    headings: list[tuple[str, str]]
+
+
+def inventory_items(index: SymbolIndex, pages: Iterable[PageEntry]) -> list[InventoryItem]:
+    """Every API symbol (py:*), page (std:doc) and heading (std:label) of the site."""
+    items = [
+        InventoryItem(s.name, "py", _ROLES[s.kind], 1, s.url, "-" and s.name)
+        for s in index.api.symbols.values()
+        if s.url
+    ]
+    labels: set[str] = set()
+    for page in pages:
+        docname = page.url[: -len(".html")] if page.url.endswith(".html") else page.url
+        items.append(InventoryItem(docname, "std", "doc", -1, page.url, page.title or docname))
+        for anchor, text in page.headings:
+            # Sphinx looks labels up in lower case (`:ref:` lower-cases its target).
+            label = f"{docname}#{anchor}".lower()
+            if label in labels or any(c.isspace() for c in label):
+                continue
+            labels.add(label)
+            items.append(
+                InventoryItem(label, "std", "label", -1, f"{page.url}#{anchor}", text or label)
+            )
+    return items
+
+
+def objects_inv(index: SymbolIndex, pages: Iterable[PageEntry], project: str, version: str) -> bytes:
+    return write_inventory(project, version, inventory_items(index, pages))
+
+
+def symbols_json(index: SymbolIndex) -> bytes:
+    """name -> {url, kind, signature, summary} for every API symbol, and every alias."""
+    data: dict[str, dict[str, str]] = {}
+    for s in index.api.symbols.values():
+        data[s.name] = {"url": s.url, "kind": s.kind, "signature": s.signature,
+                        "summary": s.summary}
+    for alias, canonical in sorted(index.api.aliases.items()):
+        data.setdefault(alias, {**data[canonical], "alias_of": canonical})
+    return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def project_version(packages: list[str]) -> str:
+    for package in packages:
+        version = getattr(importlib.import_module(package), "__version__", None)
+        if isinstance(version, str):
+            return version
+    return ""
