@@ -176,7 +176,11 @@ async def execute_notebook_async(
             resources={"metadata": {"path": str(path.parent)}},
         )
         try:
-            async with client.async_setup_kernel(cwd=str(path.parent), env=kernel_env(env)):
+            # docgen made the kernel manager, so nbclient would leave the kernel running:
+            # cleanup_kc makes it shut the kernel down when the notebook is done.
+            async with client.async_setup_kernel(
+                cleanup_kc=True, cwd=str(path.parent), env=kernel_env(env)
+            ):
                 await client.run_cells(path, on_cell)
         except NoSuchKernel as e:
             raise DocgenError(

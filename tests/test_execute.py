@@ -141,3 +141,25 @@ def test_executed_notebook_copy_is_valid_and_runs_again(tmp_path: Path) -> None:
     assert copy.cells[2].outputs[0]["text"] == "42\n"
     NotebookClient(copy, timeout=60, kernel_name="python3").execute()
     assert copy.cells[2].outputs[0]["text"] == "42\n"
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Pids of processes whose working directory is `folder` (kernels run in their notebook's)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if Path(proc / "cwd").resolve() == folder:
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_kernels_are_shut_down_when_the_build_ends(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# One", "x = 1")
+    write_notebook(tmp_path / "doc_nbs" / "two.ipynb", "md:# Two", "y = 2")
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Parent appears to have exited" not in result.stderr
+    assert processes_in((tmp_path / "doc_nbs").resolve()) == []
