@@ -13,7 +13,7 @@ import torch
 from . import geometry
 from .geometry import Size
 
-__all__ = ["flip", "rotate", "zoom", "translate", "perspective", "crop_pad"]
+__all__ = ["flip", "rotate", "zoom", "translate", "perspective", "crop_pad", "crop_pad_offsets"]
 
 Param = float | torch.Tensor
 
@@ -126,7 +126,7 @@ def perspective(images: torch.Tensor, offsets: torch.Tensor, **warp_kwargs) -> t
     Returns:
         The warped batch, same shape.
     """
-    n, size = images.shape[0], tuple(images.shape[-2:])
+    n, size = images.shape[0], (images.shape[-2], images.shape[-1])
     offsets = torch.as_tensor(offsets, dtype=torch.float32, device=images.device)
     m = geometry.perspective_matrix(offsets.expand(n, 4, 2), size)
     return geometry.warp(images, m, **warp_kwargs)
@@ -162,7 +162,7 @@ def crop_pad(
         images: Float tensor of shape (N, C, H, W).
         size: The output (height, width).
         position: The window's (x, y) position in [0, 1], or one number for both, or a
-            tensor of shape (N, 2); 0.5 is centred (see `crop_pad_offsets`).
+            tensor of shape (N, 2); 0.5 is centred (see `augment.functional.crop_pad_offsets`).
         **warp_kwargs: ``mode`` and ``padding_mode`` (what fills the padding), passed to
             `augment.warp`.
 
@@ -175,7 +175,7 @@ def crop_pad(
         tensor([[[[0., 1.],
                   [4., 5.]]]])
     """
-    n, in_size = images.shape[0], tuple(images.shape[-2:])
+    n, in_size = images.shape[0], (images.shape[-2], images.shape[-1])
     pos = torch.as_tensor(position, dtype=torch.float32, device=images.device).expand(n, 2)
     shift = crop_pad_offsets(pos, in_size, size)
     # The window's centre sits at +shift in the input: the content moves by -shift.

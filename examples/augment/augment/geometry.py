@@ -8,7 +8,7 @@ unit is one pixel. Working in pixels rather than in grid_sample's [-1, 1] range 
 rotations true on images that are not square.
 
 Because the maps run backwards, a chain "first A, then B" reads its pixels through
-``A @ B``: see `compose`.
+``A @ B``: see `augment.compose`.
 """
 
 from __future__ import annotations
@@ -85,10 +85,10 @@ def rotation_matrix(degrees: torch.Tensor) -> torch.Tensor:
         Matrices of shape (N, 3, 3).
 
     Example:
-        >>> rotation_matrix(torch.tensor([90.0]))[0].round()
-        tensor([[0., -1., 0.],
-                [1., 0., 0.],
-                [0., 0., 1.]])
+        >>> rotation_matrix(torch.tensor([90.0]))[0].round() + 0.0  # + 0.0 turns -0. into 0.
+        tensor([[ 0., -1.,  0.],
+                [ 1.,  0.,  0.],
+                [ 0.,  0.,  1.]])
     """
     theta = degrees * (math.pi / 180.0)
     c, s = torch.cos(theta), torch.sin(theta)
@@ -143,7 +143,8 @@ def homography(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> square = torch.tensor([[[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]])
-        >>> torch.allclose(homography(square, 2 * square)[0], torch.diag(torch.tensor([2.0, 2.0, 1.0])))
+        >>> scale_by_two = torch.diag(torch.tensor([2.0, 2.0, 1.0]))
+        >>> torch.allclose(homography(square, 2 * square)[0], scale_by_two, atol=1e-6)
         True
     """
     s, d = src.double(), dst.double()
@@ -190,7 +191,8 @@ def compose(*matrices: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> quarter = rotation_matrix(torch.tensor([90.0]))
-        >>> torch.allclose(compose(quarter, quarter), rotation_matrix(torch.tensor([180.0])), atol=1e-6)
+        >>> half = rotation_matrix(torch.tensor([180.0]))
+        >>> torch.allclose(compose(quarter, quarter), half, atol=1e-6)
         True
     """
     if not matrices:

@@ -1,8 +1,8 @@
 """Random transforms: each draws per-image parameters, then turns them into matrices.
 
-A transform does not touch pixels itself. `Transform.sample` draws parameters for a batch
+A transform does not touch pixels itself. `augment.Transform.sample` draws parameters for a batch
 (from a `torch.Generator`, for reproducibility) and, for a geometric transform,
-`GeometricTransform.matrix` turns them into one 3x3 matrix per image. A `augment.Pipeline`
+`augment.GeometricTransform.matrix` turns them into one 3x3 matrix per image. A `augment.Pipeline`
 multiplies those matrices together and resamples each image once.
 """
 
@@ -97,7 +97,7 @@ class GeometricTransform(Transform):
         """Backward maps for the sampled parameters.
 
         Args:
-            params: The output of `Transform.sample`, shape (N, k).
+            params: The output of `augment.Transform.sample`, shape (N, k).
             size: The (height, width) of the images this transform reads.
 
         Returns:
