@@ -91,7 +91,7 @@ def make_page(i: int, n: int, rng: random.Random, externals: list[str]) -> str:
         return " ".join(rng.choice(WORDS) for _ in range(words))
 
     parts = [
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>Page {i} — augment</title>\n"
         f'<link rel="stylesheet" href="{up}_static/docgen.css">\n'
@@ -102,15 +102,16 @@ def make_page(i: int, n: int, rng: random.Random, externals: list[str]) -> str:
         f'<header><a class="brand" href="{up}index.html">augment</a>'
         '<a href="https://github.com/docgen-dev/augment">GitHub</a>'
         f'<input id="search" placeholder="Search (press /)" data-index="{up}_static/s.json">'
-        "</header>\n<nav class=\"sidebar\"><ul>\n"
+        '</header>\n<nav class="sidebar"><ul>\n'
     ]
-    for k in range(12):
-        j = (i + FOLDERS * (k - 6)) % n
-        parts.append(f'<li><a href="{rel(page_path(j))}" title="Page {j} &gt; intro">'
-                     f"Page {j}</a></li>\n")
+    for k in range(8):
+        j = (i + FOLDERS * (k - 4)) % n
+        parts.append(
+            f'<li><a href="{rel(page_path(j))}" title="Page {j} &gt; intro">Page {j}</a></li>\n'
+        )
     for f in range(5):
         parts.append(f'<li><a href="{up}sec{(i + f) % FOLDERS:02d}/">Section {f}</a></li>\n')
-    parts.append("</ul></nav>\n<main>\n<!-- <a href=\"commented-out.html\"> -->\n")
+    parts.append('</ul></nav>\n<main>\n<!-- <a href="commented-out.html"> -->\n')
     parts.append(f'<h1 id="page-{i}">Page {i}</h1>\n')
     for s in range(SECTIONS):
         other = page_path(rng.randrange(n))
@@ -118,20 +119,21 @@ def make_page(i: int, n: int, rng: random.Random, externals: list[str]) -> str:
         parts.append(
             f'<section><h2 id="section-{s}">Section {s} '
             f'<a class="anchor" href="#section-{s}">¶</a></h2>\n'
-            f"<p>{text(40)} <a href=\"{rel(other)}#section-{rng.randrange(SECTIONS)}\">"
-            f"see {other}</a> {text(30)} <code><a href=\"{ext}\">{ext.rsplit('#')[-1]}"
-            f"</a></code> {text(60)}.</p>\n<p>{text(80)}</p>\n"
-            + CODE.replace("{n}", str(s))
+            f'<p>{text(40)} <a href="{rel(other)}#section-{rng.randrange(SECTIONS)}">'
+            f'see {other}</a> {text(30)} <code><a href="{ext}">{ext.rsplit("#")[-1]}'
+            f"</a></code> {text(60)}.</p>\n<p>{text(80)}</p>\n" + CODE.replace("{n}", str(s))
         )
         if s == 3:
-            parts.append(f'<img src="{up}_images/{here[:-5].replace("/", "-")}-1.png" '
-                         'alt="augmented batch" width="640">\n')
+            parts.append(
+                f'<img src="{up}_images/{here[:-5].replace("/", "-")}-1.png" '
+                'alt="augmented batch" width="640">\n'
+            )
         parts.append("</section>\n")
     prev, nxt = page_path((i - 1) % n), page_path((i + 1) % n)
     parts.append(
         f'</main>\n<footer><a href="{rel(prev)}">Previous</a> <a href="{rel(nxt)}">Next</a>'
         f' <a href="{here.split("/")[1][:-5]}.ipynb" download>Notebook</a></footer>\n'
-        '<script>const tpl = \'<a href="in-a-script.html">\'; if (1 < 2) {}</script>\n'
+        "<script>const tpl = '<a href=\"in-a-script.html\">'; if (1 < 2) {}</script>\n"
         "</body>\n</html>\n"
     )
     return "".join(parts)
@@ -140,13 +142,24 @@ def make_page(i: int, n: int, rng: random.Random, externals: list[str]) -> str:
 NOTEBOOK = {
     "nbformat": 4,
     "nbformat_minor": 5,
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}},
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    },
     "cells": [
-        {"id": f"c{k}", "cell_type": "code", "execution_count": k + 1, "metadata": {},
-         "source": "import torch\nx = torch.rand(8, 3, 224, 224)\n" * 4,
-         "outputs": [{"output_type": "stream", "name": "stdout",
-                      "text": "torch.Size([8, 3, 128, 128])\n" * 20}]}
+        {
+            "id": f"c{k}",
+            "cell_type": "code",
+            "execution_count": k + 1,
+            "metadata": {},
+            "source": "import torch\nx = torch.rand(8, 3, 224, 224)\n" * 4,
+            "outputs": [
+                {
+                    "output_type": "stream",
+                    "name": "stdout",
+                    "text": "torch.Size([8, 3, 128, 128])\n" * 20,
+                }
+            ],
+        }
         for k in range(SECTIONS)
     ],
 }
@@ -168,12 +181,17 @@ def make_site(root: Path, n: int) -> None:
         (root / here).write_text(make_page(i, n, rng, externals), encoding="utf-8")
         (root / here.replace(".html", ".ipynb")).write_text(notebook)
         (root / "_images" / f"{here[:-5].replace('/', '-')}-1.png").write_bytes(b"\x89PNG")
-        items += [InventoryItem(f"page{i}.section{s}", "std", "label", -1,
-                                f"{here}#section-{s}", f"Section {s}") for s in range(SECTIONS)]
+        items += [
+            InventoryItem(
+                f"page{i}.section{s}", "std", "label", -1, f"{here}#section-{s}", f"Section {s}"
+            )
+            for s in range(SECTIONS)
+        ]
     for f in range(FOLDERS):
         index = f"sec{f:02d}/index.html"
-        (root / index).write_text('<h1 id="top-of-section">Section</h1>'
-                                  '<a href="page000.html">first</a>')
+        (root / index).write_text(
+            '<h1 id="top-of-section">Section</h1><a href="page000.html">first</a>'
+        )
     (root / "index.html").write_text(
         '<h1 id="home">augment</h1>'
         + "".join(f'<a href="sec{f:02d}/">s{f}</a>' for f in range(FOLDERS))
@@ -208,13 +226,19 @@ def main() -> None:
         broken = report.broken
         assert len(broken) == PLANTED, [f"{r.filename}:{r.lineno}: {r.uri}" for r in broken]
         pages_per_s = report.pages / best
-        print(f"site: {report.pages} pages, mean {size:.1f} KB, {report.links} links "
-              f"({report.links / report.pages:.0f} a page), {len(broken)} broken as planted")
-        print(f"offline check: {best:.2f} s (best of {args.repeat}) = {pages_per_s:,.0f} pages/s, "
-              f"{report.links / best:,.0f} links/s")
+        print(
+            f"site: {report.pages} pages, mean {size:.1f} KB, {report.links} links "
+            f"({report.links / report.pages:.0f} a page), {len(broken)} broken as planted"
+        )
+        print(
+            f"offline check: {best:.2f} s (best of {args.repeat}) = {pages_per_s:,.0f} pages/s, "
+            f"{report.links / best:,.0f} links/s"
+        )
         print(f"goal 1,000 pages/s: {pages_per_s / GOAL_PAGES_PER_S:.2f}x")
-        print(f"htmltest (2,000 files in 8.6 s = {HTMLTEST_PAGES_PER_S:.0f} files/s): "
-              f"{pages_per_s / HTMLTEST_PAGES_PER_S:.2f}x")
+        print(
+            f"htmltest (2,000 files in 8.6 s = {HTMLTEST_PAGES_PER_S:.0f} files/s): "
+            f"{pages_per_s / HTMLTEST_PAGES_PER_S:.2f}x"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

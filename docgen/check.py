@@ -14,11 +14,11 @@ The stages are plain functions: `parse_page` (HTML -> ids + links with line numb
 from __future__ import annotations
 
 import argparse
+import difflib
 import email.utils
 import http.client
 import json
 import os
-import posixpath
 import re
 import sys
 import threading
@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from html import unescape
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -70,62 +70,65 @@ _RAW_TEXT = ("script", "style", "textarea", "title", "xmp")
 _LINK_ATTRS = {"href", "src", "srcset", "poster", "xlink:href"}
 # One match per *interesting* tag (one that has an id, name or link attribute, or whose
 # content is raw text); every other tag, comment and text run is skipped by the regex
-# engine itself, which is what makes the scan fast. Quoted values may contain '>' and '<'.
-_QUOTED = r"\"[^\"]*+\"|'[^']*+'"
+# engine itself, which is what makes the scan fast. Attributes are tokenized as browsers
+# do: a quote opens a value only after `=`, and quoted values may hold '>' and '<'.
+_ATTRIBUTE = r"""[^\s/>][^\s/>=]*+(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]++))?"""
 _WATCHED = r"(?i:id|name|href|src|srcset|poster|data|xlink:href)\s*+="
+_NOT_RAW = rf"(?!(?i:{'|'.join(_RAW_TEXT)})[\s/>])"
 _SKIPPED = (  # most frequent first: text, end tags, tags without watched attributes
     r"[^<]++"
     r"|</[^>]*+>"
-    rf"|<(?!(?i:{'|'.join(_RAW_TEXT)})[\s/>])[a-zA-Z][^\s/>]*+"
-    rf"(?:\s++(?!{_WATCHED})(?:[^>\"'\s]++|{_QUOTED})*+)*+/?>"
+    rf"|<{_NOT_RAW}[a-zA-Z][a-zA-Z0-9-]*+(?: class=\"[^\"]*+\")?>"  # <span class="n">, fast
+    rf"|<{_NOT_RAW}[a-zA-Z][^\s/>]*+(?:[\s/]++|(?!{_WATCHED}){_ATTRIBUTE})*+>"
     r"|<!--.*?(?:-->|\Z)"
     r"|<[!?][^>]*+>"
     r"|<(?![a-zA-Z/!?])"
 )
+# A tag that never closes swallows the rest of the page, in browsers too: `(<)` ends the scan.
 _SCAN = re.compile(
-    rf"(?:{_SKIPPED})*+(?:<([a-zA-Z][^\s/>]*+)((?:[^>\"']++|{_QUOTED})*+)>|(<)|\Z)", re.S
+    rf"(?:{_SKIPPED})*+(?:<([a-zA-Z][^\s/>]*+)((?:[\s/]++|{_ATTRIBUTE})*+)>|(<)|\Z)", re.S
 )
-_ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+_ATTR = re.compile(r"""([^\s/>][^\s/>=]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
 _RAW_END = {t: re.compile(rf"</{t}[\s/>]|\Z", re.I) for t in _RAW_TEXT}
 
 
 def parse_page(html: str) -> ParsedPage:
-    """The anchors (`id`s and `<a name>`s) of a page and its links, with line numbers."""
+    """The anchors (`id`s and `<a name>`s) of a page and its links, each with the line
+    its tag starts on (as html.parser's getpos() says)."""
     ids: set[str] = set()
     links: list[Link] = []
     line, counted, pos, end = 1, 0, 0, len(html)
     scan = _SCAN.match
     while pos < end:
         m = scan(html, pos)
+        if m is None:  # pragma: no cover - never: the pattern ends in `(<)|\Z`
+            break
         pos = m.end()
-        tag, attrs, stray = m.groups()
-        if tag is None:
-            if stray is None:  # the end
-                break
-            continue
+        tag, attrs, _ = m.groups()
+        if tag is None:  # the end, or a tag that never closes
+            break
         start = m.start(1)
         line += html.count("\n", counted, start)
         counted = start
         tag = tag.lower()
-        for a in _ATTR.finditer(attrs):
-            name, dq, sq, uq = a.groups()
-            value = dq if dq is not None else sq if sq is not None else uq
-            if value is None:
+        for name, value in _ATTR.findall(attrs):
+            if not value:
                 continue
+            if value[0] in "\"'":
+                value = value[1:-1]
             name = name.lower()
             if "&" in value:
                 value = unescape(value)
             if name == "id" or (name == "name" and tag == "a"):
                 ids.add(value)
             elif name in _LINK_ATTRS or (name == "data" and tag == "object"):
-                where = line + attrs.count("\n", 0, a.start()) if "\n" in attrs else line
                 if name == "srcset":
                     for candidate in value.split(","):
                         url = candidate.strip().split(None, 1)[0] if candidate.strip() else ""
                         if url:
-                            links.append(Link(url, where, tag, name))
+                            links.append(Link(url, line, tag, name))
                 elif tag != "base":
-                    links.append(Link(value.strip(), where, tag, name))
+                    links.append(Link(value.strip(), line, tag, name))
         if tag in _RAW_TEXT:
             pos = _RAW_END[tag].search(html, pos).end()  # type: ignore[union-attr]
     return ParsedPage(frozenset(ids), links)
@@ -134,8 +137,7 @@ def parse_page(html: str) -> ParsedPage:
 # ---------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True, slots=True)
-class LinkResult:
+class LinkResult(NamedTuple):
     """One checked link; the fields of Sphinx linkcheck's output.json, plus `kind`."""
 
     filename: str  # page (or objects.inv) relative to the site, '/'-separated
@@ -149,6 +151,8 @@ class LinkResult:
 
 @dataclass
 class CheckReport:
+    """What `check_site` found: one result per link (sorted by page and line)."""
+
     results: list[LinkResult]
     pages: int
     seconds: float
@@ -229,8 +233,10 @@ def _merge_by_base(inventories: Iterable[Inventory]) -> list[Inventory]:
     for inv in inventories:
         if inv.base in merged:
             old = merged[inv.base]
-            pages = {p: old.pages.get(p, frozenset()) | inv.pages.get(p, frozenset())
-                     for p in {*old.pages, *inv.pages}}
+            pages = {
+                p: old.pages.get(p, frozenset()) | inv.pages.get(p, frozenset())
+                for p in {*old.pages, *inv.pages}
+            }
             inv = Inventory(f"{old.name}+{inv.name}", inv.base, pages)
         merged[inv.base] = inv
     return sorted(merged.values(), key=lambda i: -len(i.base))
@@ -249,103 +255,152 @@ def check_in_inventory(url: str, inventories: Sequence[Inventory]) -> tuple[str,
     if anchors is None:
         if page == inv.base:
             return "working", "inventory", f"the root of the {inv.name} inventory"
-        return "broken", "inventory-page", (
-            f"{page} is not a page of the {inv.name} inventory ({len(inv.pages)} pages)"
+        base = len(inv.base)
+        hint = _did_you_mean(page[base:], (p[base:] for p in inv.pages))
+        return (
+            "broken",
+            "inventory-page",
+            (f"not one of the {len(inv.pages)} pages of the {inv.name} inventory{hint}"),
         )
     if fragment and fragment not in anchors and unquote(fragment) not in anchors:
-        return "broken", "inventory-anchor", (
-            f"{page} has no anchor #{fragment} in the {inv.name} inventory"
+        hint = _did_you_mean(fragment, anchors, "#")
+        return (
+            "broken",
+            "inventory-anchor",
+            (
+                f"no anchor #{fragment} on {page.removeprefix(inv.base)} in the {inv.name} "
+                f"inventory{hint}"
+            ),
         )
     return "working", "inventory", f"found in the {inv.name} inventory"
+
+
+def _did_you_mean(word: str, options: Iterable[str], before: str = "") -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.75)
+    return f"; did you mean {before}{close[0]}?" if close else ""
 
 
 # ---------------------------------------------------------------------- offline check
 
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
-_NOT_CHECKED = {"mailto", "javascript", "data", "tel"}
 
 
 def _notebook_problem(path: Path) -> str | None:
-    from nbformat.validator import get_validator
-
+    # The structure a notebook reader needs, not the full nbformat schema: validating
+    # that (nbformat.validate) costs more than checking the page that links the notebook.
     try:
         nb = json.loads(path.read_bytes())
     except (OSError, ValueError) as e:
         return f"not valid JSON ({e})"
     if not isinstance(nb, dict) or nb.get("nbformat") != 4:
         return "not an nbformat 4 notebook"
-    if not isinstance(nb.get("cells"), list):
-        return "has no list of cells"
-    validator = get_validator(version=4, version_minor=nb.get("nbformat_minor"))
-    error = next(iter(validator.iter_errors(nb)), None) if validator else None
-    return f"does not validate: {error.message}" if error else None
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not isinstance(nb.get("metadata"), dict):
+        return "has no list of cells or no metadata"
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in _CELL_TYPES:
+            return f"cell {number} has no valid cell_type"
+        if not isinstance(cell.get("source"), str | list):
+            return f"cell {number} has no source"
+        if cell["cell_type"] == "code" and not isinstance(cell.get("outputs"), list):
+            return f"code cell {number} has no list of outputs"
+    return None
+
+
+_CELL_TYPES = {"code", "markdown", "raw"}
+Verdict = tuple[str, str, str]  # status, kind, info
+_EXTERNAL: Verdict = ("unchecked", "external", "")  # a marker: resolved per full URL
 
 
 class _SiteChecker:
-    """Checks one site's internal links, caching each verdict per (folder, url)."""
+    """Checks links of one site; resolves each (folder, path) once, then looks up anchors."""
 
-    def __init__(self, site: Path, files: set[str], dirs: set[str],
-                 pages: dict[str, ParsedPage], inventories: Sequence[Inventory]):
+    def __init__(
+        self,
+        site: Path,
+        files: set[str],
+        dirs: set[str],
+        pages: dict[str, ParsedPage],
+        inventories: Sequence[Inventory],
+    ):
         self.site, self.files, self.dirs, self.pages = site, files, dirs, pages
         self.inventories = inventories
-        self.verdicts: dict[tuple[str, str], tuple[str, str, str]] = {}
-        self.notebooks: dict[str, str | None] = {}
+        self.targets: dict[tuple[str, str], str | Verdict] = {}
+        self.external: dict[str, Verdict] = {}
 
-    def check(self, page: str, url: str) -> tuple[str, str, str]:
-        """(status, kind, info) of `url` on `page`; external links are left 'unchecked'."""
-        if url.startswith("#"):
-            return self._anchor(page, url[1:], "this page")
-        if url == "" or url.startswith("?"):
-            return self._anchor(page, url.partition("#")[2], "this page")
-        folder = page.rpartition("/")[0]
-        key = (folder, url)
-        verdict = self.verdicts.get(key)
-        if verdict is None:
-            verdict = self.verdicts[key] = self._check(folder, url)
-        return verdict
-
-    def _anchor(self, target: str, fragment: str, where: str) -> tuple[str, str, str]:
-        if target not in self.pages:  # objects.inv
-            return self._check("", "index.html#" + fragment)
-        ids = self.pages[target].ids
-        if (not fragment or fragment in ids or fragment.lower() == "top"
-                or unquote(fragment) in ids or fragment.startswith(":~:")):
-            return "working", "", ""
-        return "broken", "missing-anchor", f"{where} has no anchor #{fragment}"
-
-    def _check(self, folder: str, url: str) -> tuple[str, str, str]:
-        scheme = _SCHEME.match(url)
-        if scheme or url.startswith("//"):
-            name = scheme.group(1).lower() if scheme else "https"
-            if name in _NOT_CHECKED:
-                return "unchecked", "", f"{name}: links are not checked"
-            if name not in ("http", "https"):
-                return "unchecked", "", f"{name}: links are not checked"
-            full = "https:" + url if url.startswith("//") else url
-            found = check_in_inventory(full, self.inventories)
-            return found or ("unchecked", "external", "external (use --external to check it)")
+    def check(self, page: str, url: str) -> Verdict:
+        """(status, kind, info) of `url` on `page`; other sites' links stay 'unchecked'."""
         path, _, fragment = url.partition("#")
+        if not path or path[0] == "?":
+            target: str | Verdict = page
+        else:
+            key = (page.rpartition("/")[0], path)
+            target = self.targets.get(key) or self.targets.setdefault(key, self._resolve(*key))
+        if target is _EXTERNAL:
+            verdict = self.external.get(url)
+            if verdict is None:
+                verdict = self.external[url] = self._external(url)
+            return verdict
+        if type(target) is not str:
+            return target  # type: ignore[return-value]
+        parsed = self.pages.get(target)
+        if parsed is None:
+            return _WORKING
+        ids = parsed.ids
+        if (
+            not fragment
+            or fragment in ids
+            or unquote(fragment) in ids
+            or fragment.lower() == "top"
+            or fragment.startswith(":~:")
+        ):
+            return _WORKING
+        where = "this page" if target == page else target
+        hint = _did_you_mean(fragment, ids, "#")
+        return "broken", "missing-anchor", f"{where} has no anchor #{fragment}{hint}"
+
+    def _external(self, url: str) -> Verdict:
+        scheme = _SCHEME.match(url)
+        name = scheme.group(1).lower() if scheme else "https"
+        if name not in ("http", "https"):
+            return "unchecked", "", f"{name}: links are not checked"
+        found = check_in_inventory("https:" + url if url[:2] == "//" else url, self.inventories)
+        return found or ("unchecked", "external", "external (use --external to check it)")
+
+    def _resolve(self, folder: str, path: str) -> str | Verdict:
+        """The site file `path` means, seen from `folder`; or why it can't be."""
+        if _SCHEME.match(path) or path.startswith("//"):
+            return _EXTERNAL
         path = unquote(path.partition("?")[0])
-        joined = path.lstrip("/") if path.startswith("/") else posixpath.join(folder, path)
-        target = posixpath.normpath(joined) if joined else "."
-        if target == ".." or target.startswith("../"):
-            return "broken", "outside-site", "leaves the site's root folder"
-        if target == ".":
-            target = ""
-        if path.endswith("/") or target in self.dirs or target == "":
-            target = posixpath.join(target, "index.html")
+        # posixpath.normpath, minus what a URL can't mean, and telling when `..` escapes.
+        # An absolute path is taken from the site's root (404.html uses those).
+        parts = [] if path.startswith("/") or not folder else folder.split("/")
+        for segment in path.split("/"):
+            if segment == "..":
+                if not parts:
+                    return "broken", "outside-site", "leaves the site's root folder"
+                parts.pop()
+            elif segment and segment != ".":
+                parts.append(segment)
+        target = "/".join(parts)
+        if (
+            path.endswith(("/", "/.", "/.."))
+            or path in (".", "..")
+            or not target
+            or (target in self.dirs)
+        ):
+            target = f"{target}/index.html" if target else "index.html"
         if target not in self.files:
             kind = "missing-page" if target.endswith((".html", ".htm")) else "missing-file"
             return "broken", kind, f"{target} does not exist"
-        if target in self.pages:
-            return self._anchor(target, fragment, target)
         if target.endswith(".ipynb"):
-            if target not in self.notebooks:
-                self.notebooks[target] = _notebook_problem(self.site / target)
-            problem = self.notebooks[target]
+            problem = _notebook_problem(self.site / target)
             if problem:
                 return "broken", "invalid-notebook", f"{target} is not a valid notebook: {problem}"
-        return "working", "", ""
+        return target
+
+
+_WORKING: Verdict = ("working", "", "")
 
 
 def _list_site(site: Path) -> tuple[set[str], set[str]]:
@@ -378,25 +433,34 @@ def check_site(
     """
     started = time.perf_counter()
     site = Path(site)
+    if not site.is_dir():
+        raise NotADirectoryError(f"{site} is not a folder")
     files, dirs = _list_site(site)
     pages = {}
+    results: list[LinkResult] = []
     for rel in sorted(files):
         if rel.endswith((".html", ".htm")):
-            html = (site / rel).read_bytes().decode("utf-8", "replace")
+            try:
+                with open(os.path.join(site, rel), "rb") as f:
+                    html = f.read().decode("utf-8", "replace")
+            except OSError as e:
+                results.append(
+                    LinkResult(rel, 0, "broken", 0, "", f"can't be read: {e}", "unreadable")
+                )
+                continue
             pages[rel] = parse_page(html)
     known, warnings = load_inventories(inventories, nbdev)
     checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known))
     ignored = [re.compile(p) for p in ignore]
 
-    results: list[LinkResult] = []
+    add, check = results.append, checker.check
     for rel, page in pages.items():
-        for link in page.links:
-            url = link.url
+        for url, line, _, _ in page.links:
             if ignored and any(p.search(url) for p in ignored):
-                results.append(LinkResult(rel, link.line, "ignored", 0, url, ""))
+                add(LinkResult(rel, line, "ignored", 0, url, "", ""))
                 continue
-            status, kind, info = checker.check(rel, url)
-            results.append(LinkResult(rel, link.line, status, 0, url, info, kind))
+            status, kind, info = check(rel, url)
+            add(LinkResult(rel, line, status, 0, url, info, kind))
     results += _check_objects_inv(site, files, checker)
     if external:
         results = _check_online(results, http or HttpOptions(), warnings, log)
@@ -413,7 +477,9 @@ def _check_objects_inv(site: Path, files: set[str], checker: _SiteChecker) -> li
         return [LinkResult("objects.inv", 0, "broken", 0, "objects.inv", str(e), "bad-inventory")]
     results = []
     for number, item in enumerate(items, 1):
-        status, kind, info = checker.check("objects.inv", item.uri)
+        # Entries' uris are relative to the site's root, as if on its index page.
+        uri = item.uri if item.uri[:1] not in ("", "#", "?") else "index.html" + item.uri
+        status, kind, info = checker.check("index.html", uri)
         if info and status == "broken":
             info = f"{item.domain}:{item.role} {item.name}: {info}"
         results.append(LinkResult("objects.inv", number, status, 0, item.uri, info, kind))
@@ -435,7 +501,8 @@ class HttpOptions:
     retries: int = 5  # attempts after a 429 (or rate-limit 403) before giving up
     cache: Path | None = Path(".docgen_cache/linkcheck.json")
     cache_age: float = 24.0  # hours a cached success stays valid
-    user_agent: str = f"docgen-linkcheck/{__version__}"
+    # Some sites refuse clients that don't say they are a browser.
+    user_agent: str = f"Mozilla/5.0 (compatible; docgen-linkcheck/{__version__})"
 
 
 class HttpResult(NamedTuple):
@@ -482,9 +549,7 @@ def _is_rate_limit(code: int, headers: http.client.HTTPMessage) -> bool:
     if code == 429:
         return True
     if code in (403, 503):
-        return headers.get("X-RateLimit-Remaining", "").strip() == "0" or (
-            "Retry-After" in headers
-        )
+        return headers.get("X-RateLimit-Remaining", "").strip() == "0" or ("Retry-After" in headers)
     return False
 
 
@@ -536,17 +601,31 @@ def check_url(url: str, options: HttpOptions, gate: _HostGate | None = None) -> 
             hops += 1
             first_code = first_code or code
             if hops > options.max_redirects:
-                return HttpResult("broken", code, f"more than {options.max_redirects} redirects",
-                                  "redirects")
+                return HttpResult(
+                    "broken", code, f"more than {options.max_redirects} redirects", "redirects"
+                )
             current = urljoin(current, headers["Location"]).partition("#")[0]
             continue
         if _is_rate_limit(code, headers):
             attempts += 1
             delay = _retry_after(headers)
             delay = min(2.0 ** (attempts - 1), 60.0) if delay is None else delay
-            if attempts > options.retries or waited + delay > options.max_wait:
-                return HttpResult("broken", code, f"rate limited ({code} {response.reason}); "
-                                  f"gave up after waiting {waited:.0f} s", "rate-limit")
+            limited = f"rate limited ({code} {response.reason})"
+            if waited + delay > options.max_wait:
+                return HttpResult(
+                    "broken",
+                    code,
+                    f"{limited}: asked to wait {delay:.0f} s, "
+                    f"over the {options.max_wait:g} s limit",
+                    "rate-limit",
+                )
+            if attempts > options.retries:
+                return HttpResult(
+                    "broken",
+                    code,
+                    f"{limited}: still after {options.retries} retries over {waited:.0f} s",
+                    "rate-limit",
+                )
             gate.hold(host, delay)
             continue
         if 200 <= code < 300:
@@ -556,9 +635,7 @@ def check_url(url: str, options: HttpOptions, gate: _HostGate | None = None) -> 
         return HttpResult("broken", code, f"{code} {response.reason}", "http-error")
 
 
-def check_urls(
-    urls: Iterable[str], options: HttpOptions, done: Callable[[str, HttpResult], None] | None = None
-) -> dict[str, HttpResult]:
+def check_urls(urls: Iterable[str], options: HttpOptions) -> dict[str, HttpResult]:
     """`check_url` each URL, at most `options.workers` at once and `per_host` per host."""
     queues: dict[str, deque[str]] = defaultdict(deque)
     for url in dict.fromkeys(urls):
@@ -582,8 +659,6 @@ def check_urls(
                 host, url = running.pop(future)
                 busy[host] -= 1
                 results[url] = future.result()
-                if done:
-                    done(url, results[url])
     return results
 
 
@@ -599,9 +674,14 @@ def load_cache(path: Path, max_age_hours: float) -> tuple[dict[str, dict], list[
     oldest = time.time() - max_age_hours * 3600
     fresh = {}
     for url, entry in entries.items() if isinstance(entries, dict) else ():
-        if (isinstance(entry, dict) and isinstance(entry.get("checked"), int | float)
-                and entry["checked"] >= oldest and entry.get("status") in ("working", "redirected")
-                and isinstance(entry.get("code"), int) and isinstance(entry.get("info"), str)):
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("checked"), int | float)
+            and entry["checked"] >= oldest
+            and entry.get("status") in ("working", "redirected")
+            and isinstance(entry.get("code"), int)
+            and isinstance(entry.get("info"), str)
+        ):
             fresh[url] = entry
     return fresh, []
 
@@ -609,13 +689,17 @@ def load_cache(path: Path, max_age_hours: float) -> tuple[dict[str, dict], list[
 def save_cache(path: Path, entries: Mapping[str, dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"version": 1, "entries": dict(sorted(entries.items()))},
-                              indent=1), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"version": 1, "entries": dict(sorted(entries.items()))}, indent=1),
+        encoding="utf-8",
+    )
     os.replace(tmp, path)
 
 
 def _check_online(
-    results: list[LinkResult], options: HttpOptions, warnings: list[str],
+    results: list[LinkResult],
+    options: HttpOptions,
+    warnings: list[str],
     log: Callable[[str], None] | None,
 ) -> list[LinkResult]:
     def online(r: LinkResult) -> bool:
@@ -636,20 +720,21 @@ def _check_online(
     fetched = check_urls(todo, options)
     answers = {u: HttpResult(e["status"], e["code"], e["info"]) for u, e in cached.items()}
     answers.update(fetched)
-    if options.cache:
-        now = time.time()
-        fresh = {u: {"checked": now, "status": a.status, "code": a.code, "info": a.info}
-                 for u, a in fetched.items() if a.status in ("working", "redirected")}
+    now = time.time()
+    fresh = {
+        u: {"checked": now, "status": a.status, "code": a.code, "info": a.info}
+        for u, a in fetched.items()
+        if a.status in ("working", "redirected")
+    }
+    if options.cache and fresh:
         save_cache(options.cache, {**cached, **fresh})
     updated = []
     for r in results:
         if online(r):
             answer = answers[page_url(r)]
-            if r.status == "working" and answer.status != "broken":
-                r = replace(r, code=answer.code)  # keep "found in the inventory"
-            else:
-                r = replace(r, status=answer.status, code=answer.code, info=answer.info,
-                            kind=answer.kind)
+            r = r._replace(
+                status=answer.status, code=answer.code, info=answer.info, kind=answer.kind
+            )
         updated.append(r)
     return updated
 
@@ -664,8 +749,10 @@ def format_report(report: CheckReport) -> str:
     extra = "".join(
         f", {counts[s]} {s}" for s in ("redirected", "ignored", "unchecked") if counts[s]
     )
+    pages, links = report.pages, report.links
     lines.append(
-        f"checked {report.pages} pages, {report.links} links in {report.seconds:.2f} s: "
+        f"checked {pages} page{'s' * (pages != 1)}, {links} link{'s' * (links != 1)} "
+        f"in {report.seconds:.2f} s: "
         f"{counts['broken']} broken{extra}"
     )
     return "\n".join(lines)
@@ -685,30 +772,59 @@ def write_json_report(report: CheckReport, path: Path) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `docgen check`."""
     d = HttpOptions()
-    parser.add_argument("site", nargs="?", type=Path, default=Path("site"),
-                        help="the built site's folder (default: site)")
-    parser.add_argument("--external", action="store_true",
-                        help="also request every http(s) link (the network is not used otherwise)")
-    parser.add_argument("--ignore", action="append", default=[], metavar="REGEX",
-                        help="skip links this regex is found in (repeatable)")
-    parser.add_argument("--inventory", action="append", default=[], metavar="BASE_URL=FILE",
-                        help="an objects.inv whose pages and anchors URLs under BASE_URL must "
-                        "name (repeatable; installed nbdev indexes are always known)")
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="write one JSON record per checked link (as Sphinx's output.json)")
-    parser.add_argument("--workers", type=int, default=d.workers,
-                        help=f"external requests at once (default: {d.workers})")
-    parser.add_argument("--per-host", type=int, default=d.per_host,
-                        help=f"external requests at once to one host (default: {d.per_host})")
-    parser.add_argument("--timeout", type=float, default=d.timeout, metavar="SECONDS",
-                        help=f"time limit of one request (default: {d.timeout:g})")
-    parser.add_argument("--max-wait", type=float, default=d.max_wait, metavar="SECONDS",
-                        help="most time one URL may wait for rate limits to lift "
-                        f"(default: {d.max_wait:g})")
-    parser.add_argument("--cache", type=Path, default=d.cache, metavar="FILE",
-                        help=f"remembered successful external checks (default: {d.cache})")
-    parser.add_argument("--cache-age", type=float, default=d.cache_age, metavar="HOURS",
-                        help=f"how long a remembered success holds (default: {d.cache_age:g})")
+    parser.add_argument(
+        "site",
+        nargs="?",
+        type=Path,
+        default=Path("site"),
+        help="the built site's folder (default: site)",
+    )
+    parser.add_argument(
+        "--external",
+        action="store_true",
+        help="also request every http(s) link (the network is not used otherwise)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="skip links this regex is found in (repeatable)",
+    )
+    parser.add_argument(
+        "--inventory",
+        action="append",
+        default=[],
+        metavar="BASE_URL=FILE",
+        help="the objects.inv of the docs at BASE_URL: links under it must name its pages "
+        "and anchors (repeatable; the installed nbdev indexes are always known)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="write one JSON record per checked link (as Sphinx's output.json)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=d.cache,
+        metavar="FILE",
+        help=f"where successful external checks are remembered (default: {d.cache})",
+    )
+    parser.add_argument(
+        "--no-cache", dest="cache", action="store_const", const=None, help="use no cache"
+    )
+    for flag, kind, default, metavar, text in [
+        ("--workers", int, d.workers, "N", "external requests at once"),
+        ("--per-host", int, d.per_host, "N", "external requests at once to one host"),
+        ("--timeout", float, d.timeout, "SECONDS", "time limit of one request"),
+        ("--max-wait", float, d.max_wait, "SECONDS", "most one URL waits for rate limits"),
+        ("--cache-age", float, d.cache_age, "HOURS", "how long a remembered success holds"),
+    ]:
+        parser.add_argument(
+            flag, type=kind, default=default, metavar=metavar, help=f"{text} (default: {default:g})"
+        )
 
 
 def _options(args: argparse.Namespace) -> tuple[HttpOptions, dict[str, Path]]:
@@ -730,8 +846,14 @@ def _options(args: argparse.Namespace) -> tuple[HttpOptions, dict[str, Path]]:
         if not sep or not base or not file:
             raise ValueError(f"--inventory wants BASE_URL=FILE, not {spec!r}")
         inventories[base] = Path(file)
-    options = HttpOptions(timeout=args.timeout, workers=args.workers, per_host=args.per_host,
-                          max_wait=args.max_wait, cache=args.cache, cache_age=args.cache_age)
+    options = HttpOptions(
+        timeout=args.timeout,
+        workers=args.workers,
+        per_host=args.per_host,
+        max_wait=args.max_wait,
+        cache=args.cache,
+        cache_age=args.cache_age,
+    )
     return options, inventories
 
 
@@ -739,14 +861,20 @@ def run(args: argparse.Namespace) -> int:
     """`docgen check`: 0 when every link works, 1 when some are broken, 2 on bad usage."""
     site = Path(args.site)
     if not site.is_dir():
-        print(f"error: {site} is not a folder; build the site first (docgen build)",
-              file=sys.stderr)
+        print(
+            f"error: {site} is not a folder; build the site first (docgen build)", file=sys.stderr
+        )
         return 2
     try:
         options, inventories = _options(args)
-        report = check_site(site, inventories=inventories, external=args.external,
-                            ignore=args.ignore, http=options,
-                            log=lambda m: print(m, file=sys.stderr))
+        report = check_site(
+            site,
+            inventories=inventories,
+            external=args.external,
+            ignore=args.ignore,
+            http=options,
+            log=lambda m: print(m, file=sys.stderr),
+        )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

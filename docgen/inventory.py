@@ -18,6 +18,9 @@ _HEADER = b"# Sphinx inventory version 2"
 # Exactly as Sphinx parses a line: names may contain spaces (std:label, std:term), so the
 # name is the shortest prefix followed by a `domain:role` field and an integer priority.
 _LINE = re.compile(r"(.+?)\s+(\S+)\s+(-?\d+)\s+?(\S*)\s+(.*)")
+# The usual line (a name without spaces, single spaces between fields) parses the same,
+# faster: its name is the shortest a `_LINE` match could take, so the fields agree.
+_SIMPLE_LINE = re.compile(r"(\S+) (\S+) (-?\d+) (\S*) (\S.*)")
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,7 @@ def read_inventory(data: bytes, base_url: str = "") -> list[InventoryItem]:
             raise ValueError(f"unsupported Sphinx inventory version {version!r} (want 2)")
         shown = first[:60].decode("utf-8", "replace")
         raise ValueError(
-            f"not a Sphinx inventory: the first line is {shown!r}, "
-            f"not {_HEADER.decode()!r}"
+            f"not a Sphinx inventory: the first line is {shown!r}, not {_HEADER.decode()!r}"
         )
     if len(parts) < 5 or b"zlib" not in parts[3]:
         raise ValueError(
@@ -73,7 +75,8 @@ def read_inventory(data: bytes, base_url: str = "") -> list[InventoryItem]:
         raise ValueError(f"corrupt inventory: the body is not UTF-8 ({e})") from e
     items = []
     for line in body.splitlines():
-        m = _LINE.fullmatch(line.rstrip())
+        line = line.rstrip()
+        m = _SIMPLE_LINE.fullmatch(line) or _LINE.fullmatch(line)
         if not m:
             continue
         name, kind, priority, uri, dispname = m.groups()
@@ -101,7 +104,8 @@ def _entry_line(item: InventoryItem) -> str:
         uri = uri[: len(uri) - len(item.name)] + "$"
     elif uri.endswith("$"):
         raise ValueError(f"inventory item {item.name!r}: a uri can't end in '$' ({uri!r})")
-    dispname = "-" if item.dispname == item.name else item.dispname
+    dispname = " ".join(item.dispname.split()) or "-"  # a title may span lines
+    dispname = "-" if dispname == item.name else dispname
     line = f"{item.name} {item.domain}:{item.role} {item.priority} {uri} {dispname}"
     # Some names can't be written so that they read back the same (a line break, a
     # trailing space, a name that itself looks like `x d:r 1 uri`): refuse them here
@@ -112,19 +116,23 @@ def _entry_line(item: InventoryItem) -> str:
         not m
         or m.groups() != expected
         or ":" in item.domain
-        or (dispname == "-" and item.dispname != item.name)
+        or (item.dispname.strip() == "-" and item.name != "-")
     ):
         raise ValueError(
             f"inventory item {item.name!r} ({item.domain}:{item.role}) can't be written "
-            "to objects.inv unambiguously: names, uris and display names must be single "
-            "lines without leading or trailing spaces, domains and roles single words (a "
-            "domain without ':'), and uris can't contain spaces"
+            "to objects.inv unambiguously: names must be single lines without leading or "
+            "trailing spaces, domains and roles single words (a domain without ':'), uris "
+            "can't contain spaces, and a display name can't be '-'"
         )
     return line + "\n"
 
 
 def write_inventory(project: str, version: str, items: Iterable[InventoryItem]) -> bytes:
-    """A version 2 inventory of `items`, sorted by domain, role and name (deterministic)."""
+    """A version 2 inventory of `items`, sorted by domain, role and name (deterministic).
+
+    Display names are written on one line (runs of whitespace become one space; an empty
+    one becomes the name). Raises ValueError for an item no reader could read back.
+    """
 
     def one_line(text: str) -> str:
         return re.sub(r"\s+", " ", text).strip()
@@ -135,8 +143,6 @@ def write_inventory(project: str, version: str, items: Iterable[InventoryItem]) 
         f"# Version: {one_line(version)}\n"
         "# The remainder of this file is compressed using zlib.\n"
     ).encode()
-    ordered = sorted(
-        items, key=lambda i: (i.domain, i.role, i.name, i.priority, i.uri, i.dispname)
-    )
+    ordered = sorted(items, key=lambda i: (i.domain, i.role, i.name, i.priority, i.uri, i.dispname))
     body = "".join(_entry_line(item) for item in ordered).encode("utf-8")
     return header + zlib.compress(body, 9)

@@ -21,8 +21,9 @@ HEADER = (
 ITEMS = [
     InventoryItem("demo.core.add", "py", "function", 1, "core.html#demo.core.add", "demo.core.add"),
     InventoryItem("demo.core", "py", "module", 0, "core.html#module-demo.core", "demo.core"),
-    InventoryItem("getting started", "std", "label", -1, "intro.html#getting-started",
-                  "Getting started"),
+    InventoryItem(
+        "getting started", "std", "label", -1, "intro.html#getting-started", "Getting started"
+    ),
     InventoryItem("intro", "std", "doc", -1, "intro.html", "Introduction"),
 ]
 
@@ -37,9 +38,17 @@ def test_round_trip():
     assert by_key(read_inventory(data)) == by_key(ITEMS)
 
 
+def test_display_names_are_written_on_one_line():
+    item = InventoryItem("a", "std", "label", -1, "x.html#a", "  Two\n lines ")
+    (read,) = read_inventory(write_inventory("demo", "1", [item]))
+    assert read.dispname == "Two lines"
+    empty = InventoryItem("a", "std", "label", -1, "x.html#a", "")
+    assert read_inventory(write_inventory("demo", "1", [empty]))[0].dispname == "a"
+
+
 def test_write_uses_shorthands_and_is_deterministic():
     data = write_inventory("demo", "1.0", ITEMS)
-    body = zlib.decompress(data[len(HEADER):]).decode()
+    body = zlib.decompress(data[len(HEADER) :]).decode()
     assert "demo.core.add py:function 1 core.html#$ -\n" in body
     assert "getting started std:label -1 intro.html#getting-started Getting started\n" in body
     assert write_inventory("demo", "1.0", reversed(ITEMS)) == data
@@ -55,14 +64,30 @@ def test_read_hand_written_bytes_with_base_url():
     )
     items = read_inventory(HEADER + zlib.compress(body.encode()), "https://pytorch.org/docs/stable")
     assert items == [
-        InventoryItem("torch.nn.Conv2d", "py", "class", 1,
-                      "https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html"
-                      "#torch.nn.Conv2d", "torch.nn.Conv2d"),
-        InventoryItem("broadcasting semantics", "std", "label", -1,
-                      "https://pytorch.org/docs/stable/notes/broadcasting.html"
-                      "#broadcasting-semantics", "Broadcasting semantics"),
-        InventoryItem("index", "std", "doc", -1, "https://pytorch.org/docs/stable/index.html",
-                      "PyTorch documentation"),
+        InventoryItem(
+            "torch.nn.Conv2d",
+            "py",
+            "class",
+            1,
+            "https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html#torch.nn.Conv2d",
+            "torch.nn.Conv2d",
+        ),
+        InventoryItem(
+            "broadcasting semantics",
+            "std",
+            "label",
+            -1,
+            "https://pytorch.org/docs/stable/notes/broadcasting.html#broadcasting-semantics",
+            "Broadcasting semantics",
+        ),
+        InventoryItem(
+            "index",
+            "std",
+            "doc",
+            -1,
+            "https://pytorch.org/docs/stable/index.html",
+            "PyTorch documentation",
+        ),
     ]
 
 
@@ -70,8 +95,10 @@ def test_read_hand_written_bytes_with_base_url():
     ("data", "message"),
     [
         (b"<html>404</html>", "not a Sphinx inventory"),
-        (b"# Sphinx inventory version 1\n# Project: x\n# Version: 1\nx mod x.html\n",
-         "version 1 is not supported"),
+        (
+            b"# Sphinx inventory version 1\n# Project: x\n# Version: 1\nx mod x.html\n",
+            "version 1 is not supported",
+        ),
         (b"# Sphinx inventory version 3\n", "unsupported Sphinx inventory version '3'"),
         (HEADER[:60], "header must have 4 lines"),
         (HEADER + b"this is not zlib", "corrupt inventory"),
@@ -88,7 +115,8 @@ def test_read_errors(data, message):
     "item",
     [
         InventoryItem("a\nb", "py", "function", 1, "x.html", "a"),
-        InventoryItem("a ", "py", "function", 1, "x.html", "a "),
+        InventoryItem("a ", "py", "function", 1, "x.html", "a"),
+        InventoryItem("a", "py:x", "function", 1, "x.html", "a"),
         InventoryItem("a", "py", "function", 1, "x y.html", "a"),
         InventoryItem("a", "py", "function", 1, "x.html#b$", "a"),
         InventoryItem("a", "py", "function", 1, "x.html", "-"),
@@ -114,9 +142,16 @@ items = st.builds(
     priority=st.integers(-1, 2),
     uri=st.sampled_from(["a.html#", "sub/b.html#x-", "c.html", ""]),
     dispname=st.one_of(st.just(""), names),
-).map(lambda i: InventoryItem(i.name, i.domain, i.role, i.priority,
-                              i.uri + i.name.replace(" ", "-") if i.uri.endswith(("#", "-"))
-                              else i.uri, i.dispname or i.name))
+).map(
+    lambda i: InventoryItem(
+        i.name,
+        i.domain,
+        i.role,
+        i.priority,
+        i.uri + i.name.replace(" ", "-") if i.uri.endswith(("#", "-")) else i.uri,
+        i.dispname or i.name,
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -128,8 +163,7 @@ def test_round_trip_arbitrary_names(inv_items):
         # Only what would read back as something else may be refused: a name with a
         # `word type 1 ...` look-alike inside, or a display name that is a literal "-".
         assert any(
-            len(i.name.split(" ")) >= 3 or (i.dispname == "-" and i.name != "-")
-            for i in inv_items
+            len(i.name.split(" ")) >= 3 or (i.dispname == "-" and i.name != "-") for i in inv_items
         )
         return
     assert by_key(read_inventory(data)) == by_key(inv_items)
@@ -167,8 +201,14 @@ def test_read_inventory_written_by_sphinx(tmp_path: Path):
         ".. glossary::\n\n   tensor core\n      A unit.\n"
     )
     app = application.Sphinx(
-        str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
-        status=None, warning=None, freshenv=True,
+        str(src),
+        str(src),
+        str(tmp_path / "out"),
+        str(tmp_path / "doctrees"),
+        "html",
+        status=None,
+        warning=None,
+        freshenv=True,
     )
     app.build()
     data = (tmp_path / "out" / "objects.inv").read_bytes()
