@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from docgen.check import (
     HttpOptions,
-    _retry_after,
     add_arguments,
     check_site,
     format_report,
@@ -28,6 +27,7 @@ from docgen.check import (
     run,
 )
 from docgen.inventory import InventoryItem, write_inventory
+from docgen.linkcheck_http import _retry_after
 
 CONV2D = "https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html"
 
