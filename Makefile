@@ -39,6 +39,8 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/render.py
+	$(PY) bench/links.py
+	$(PY) bench/exec.py
 
 clean:
 	rm -rf site .docgen_cache

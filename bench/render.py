@@ -64,10 +64,28 @@ def main() -> int:
         notebooks = corpus_from(args.corpus, work / "nbs")
         cells = sum(p.read_text().count('"cell_type": "code"') for p in notebooks)
         print(f"corpus: {len(notebooks)} notebooks, {cells} code cells, from {args.corpus}")
-        docgen = [sys.executable, "-m", "docgen", "build", "--no-exec",
-                  "--nbs", str(work / "nbs"), "--out", str(work / "docgen")]
-        nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
-                     "--output-dir", str(work / "nbconvert"), *map(str, notebooks)]
+        docgen = [
+            sys.executable,
+            "-m",
+            "docgen",
+            "build",
+            "--no-exec",
+            "--nbs",
+            str(work / "nbs"),
+            "--out",
+            str(work / "docgen"),
+        ]
+        nbconvert = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "html",
+            "--output-dir",
+            str(work / "nbconvert"),
+            *map(str, notebooks),
+        ]
         times: dict[str, list[float]] = {"docgen": [], "nbconvert": []}
         for _ in range(args.repeat):  # interleaved, so drift in machine load hits both alike
             times["docgen"].append(timed(docgen, work))
@@ -76,11 +94,17 @@ def main() -> int:
         theirs = statistics.median(times["nbconvert"])
         size_ours = statistics.median(page_sizes(work / "docgen", {"404.html"}))
         size_theirs = statistics.median(page_sizes(work / "nbconvert", set()))
-    print(f"docgen build --no-exec   median {ours:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['docgen'])})")
-    print(f"jupyter nbconvert --html median {theirs:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['nbconvert'])})")
+    print(
+        f"docgen build --no-exec   median {ours:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['docgen'])})"
+    )
+    print(
+        f"jupyter nbconvert --html median {theirs:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['nbconvert'])})"
+    )
     print(f"speed: docgen is {theirs / ours:.1f}x faster than nbconvert (goal: >= 10x)")
-    print(f"median page without images: docgen {size_ours / 1024:.1f} KB, nbconvert {size_theirs / 1024:.1f} KB"
-          f" -> {size_ours / size_theirs:.3f} of nbconvert's (goal: <= 0.100)")
+    print(
+        f"median page without images: docgen {size_ours / 1024:.1f} KB, nbconvert {size_theirs / 1024:.1f} KB"
+        f" -> {size_ours / size_theirs:.3f} of nbconvert's (goal: <= 0.100)"
+    )
     return 0
 
 

@@ -16,7 +16,7 @@ def _colour_256(n: int) -> str:
     if n < 232:
         n -= 16
         r, g, b = (n // 36) % 6, (n // 6) % 6, n % 6
-        return "#%02x%02x%02x" % tuple(0 if c == 0 else 55 + c * 40 for c in (r, g, b))
+        return "#" + "".join(f"{0 if c == 0 else 55 + c * 40:02x}" for c in (r, g, b))
     level = 8 + (n - 232) * 10
     return f"#{level:02x}{level:02x}{level:02x}"
 
@@ -79,7 +79,7 @@ class _State:
                 return "bright-" + _NAMES[n - 8], 2
             return _colour_256(n), 2
         if rest[0] == 2 and len(rest) >= 4:
-            return "#%02x%02x%02x" % tuple(max(0, min(255, v)) for v in rest[1:4]), 4
+            return "#" + "".join(f"{max(0, min(255, v)):02x}" for v in rest[1:4]), 4
         return None, len(rest)
 
     def open_tag(self) -> str:

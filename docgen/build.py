@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -10,11 +11,24 @@ from pathlib import Path
 
 import nbformat
 
+from .apidocs import api_notebooks, documented_symbols, render_linked_page, site_symbol_files
 from .config import Config
 from .errors import BuildFailed, DocgenError
+from .execute import (
+    Listener,
+    Machine,
+    NotebookRun,
+    detect_machine,
+    execute_stage,
+    page_provenance,
+    worker_count,
+)
 from .notebooks import Source, discover_notebooks, read_notebook
+from .progress import PlainProgress
 from .render import MarkdownRenderer
-from .site import Page, assemble_site, render_page, write_site_atomically
+from .site import Page, assemble_site, write_site_atomically
+from .symbols import SymbolIndex, discover_api, external_index
+from .timings import timing_files, timing_report
 
 Log = Callable[[str], None]
 
@@ -31,6 +45,7 @@ class BuildReport:
     out: Path
     warnings: list[str] = field(default_factory=list)
     executed: int = 0
+    cached: int = 0
     seconds: float = 0.0
 
 
@@ -47,57 +62,75 @@ def read_notebooks(sources: list[Source]) -> list[nbformat.NotebookNode]:
     return notebooks
 
 
-def run_notebooks(
-    sources: list[Source], notebooks: list[nbformat.NotebookNode], config: Config, log: Log
-) -> list[nbformat.NotebookNode]:
-    """Executed copies of the notebooks, or a `BuildFailed` listing every failure."""
-    from .execute import ExecutionResult, execute_notebooks  # Jupyter's stack loads only to run
-
-
-    def done(path: Path, result: ExecutionResult) -> None:
-        status = "failed" if result.error else "ran"
-        log(f"{status} {path.relative_to(config.root) if path.is_relative_to(config.root) else path}"
-            f" in {result.duration:.1f} s")
-
-    results = execute_notebooks(
-        [(nb, s.path) for nb, s in zip(notebooks, sources)],
-        timeout=config.timeout,
-        workers=1,
-        kernel_name=config.kernel_name,
-        on_done=done,
+def with_execution(page: Page, run: NotebookRun) -> Page:
+    """The page with where its outputs came from, and the execute stage's warnings."""
+    return dataclasses.replace(
+        page, provenance=page_provenance(run), warnings=[*run.warnings, *page.warnings]
     )
-    problems = [r.error for r in results if r.error]
-    if problems:
-        raise BuildFailed(problems)
-    return [r.nb for r in results if r.nb is not None]
 
 
-def build(config: Config, log: Log = _stderr) -> BuildReport:
-    """Execute the notebooks, render every page and swap the new site in.
+def build(
+    config: Config,
+    log: Log = _stderr,
+    progress: Listener | None = None,
+    machine: Machine | None = None,
+) -> BuildReport:
+    """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
 
-    Raises `BuildFailed` (leaving any previous site untouched) when a notebook cannot be
-    read or run, or, under `strict`, when there are warnings.
+    `progress` hears about each notebook (default: one line per notebook through `log`);
+    `machine` replaces the detected GPUs and environment fingerprint. Raises `BuildFailed`
+    (leaving any previous site untouched) when a notebook cannot be read or run, or, under
+    `strict`, when there are warnings; `Interrupted` on Ctrl-C or SIGTERM.
     """
     start = time.perf_counter()
     sources = discover_notebooks(config.nbs, config.nav)
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
     notebooks = read_notebooks(sources)
+    runs: list[NotebookRun] = []
     if config.execute:
-        notebooks = run_notebooks(sources, notebooks, config, log)
+        runs = execute_stage(
+            sources,
+            notebooks,
+            config,
+            machine or detect_machine(config),
+            progress or PlainProgress(log, config.root),
+        )
+        notebooks = [run.nb for run in runs]
+    execute_seconds = time.perf_counter() - start
+
+    # Two passes: first what every page defines, then each page rendered with all of it.
+    index_warnings: list[str] = []
+    api = discover_api(config.packages)
+    external = external_index(config.inventories, config.root, config.out, index_warnings.append)
+    documented = documented_symbols(list(zip(sources, notebooks, strict=True)))
+    index = SymbolIndex.build(api, external).place(documented)
+    all_pages = list(zip(sources, notebooks, strict=True))
+    all_pages += api_notebooks(index, documented, config.nbs, {s.url for s in sources})
 
     md = MarkdownRenderer()
-    page_links = {s.rel.as_posix(): s.url for s in sources}
-    pages = [render_page(s, nb, md, config, page_links) for s, nb in zip(sources, notebooks)]
-    warnings = [w for page in pages for w in page.warnings]
+    page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
+    pages = [render_linked_page(s, nb, md, config, page_links, index) for s, nb in all_pages]
+    if runs:
+        pages[: len(runs)] = [
+            with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)
+        ]
+    warnings = [*api.warnings, *index_warnings, *(w for page in pages for w in page.warnings)]
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
-    write_site_atomically(config.out, assemble_site(pages, config))
+    files = assemble_site(pages, config)
+    files.update(site_symbol_files(pages, index, config))
+    if runs:
+        report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
+        files.update(timing_files(report, pages, config))
+    write_site_atomically(config.out, files)
+    statuses = [run.status for run in runs]
     return BuildReport(
         pages=pages,
         out=config.out,
         warnings=warnings,
-        executed=len(sources) if config.execute else 0,
+        executed=statuses.count("ran"),
+        cached=statuses.count("cached"),
         seconds=time.perf_counter() - start,
     )

@@ -55,6 +55,11 @@ def code_digest(nb: nbformat.NotebookNode) -> str:
     return _sha256(_canonical(cells))
 
 
+def docgen_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook's `metadata.docgen` table, created when missing."""
+    return nb.metadata.setdefault("docgen", nbformat.NotebookNode())
+
+
 def notebook_settings(nb: nbformat.NotebookNode, path: Path) -> dict[str, Any]:
     """The notebook's `metadata.docgen` table, checked: `data` (list) and `requires_gpu`."""
     settings = nb.metadata.get("docgen", {})
@@ -83,9 +88,9 @@ def data_digest(folder: Path, patterns: Iterable[str]) -> dict[str, str]:
     """Content hash of each declared data file (folders and globs expanded), by its pattern."""
     result = {}
     for pattern in patterns:
-        matches = sorted(folder.glob(pattern)) if any(c in pattern for c in "*?[") else [
-            folder / pattern
-        ]
+        matches = (
+            sorted(folder.glob(pattern)) if any(c in pattern for c in "*?[") else [folder / pattern]
+        )
         files: list[Path] = []
         for match in matches:
             if match.is_dir():
@@ -105,7 +110,7 @@ def data_digest(folder: Path, patterns: Iterable[str]) -> dict[str, str]:
 
 def _distributions(folders: Iterable[str | Path]) -> list[str]:
     """Names of the installed distributions (name and version) and .pth files in `folders`."""
-    names = set()
+    names: set[str] = set()
     for folder in folders:
         try:
             entries = os.listdir(folder)
@@ -140,7 +145,8 @@ def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dic
     """
     fingerprint = {
         "python": f"{sys.version} {platform.machine()} {sys.platform}",
-        "distributions": _sha256("\n".join(_distributions(sys.path))),
+        # sys.path without "" (the folder docgen was started in, which varies)
+        "distributions": _sha256("\n".join(_distributions(p for p in sys.path if p))),
         "gpus": "; ".join(g.name for g in gpus) or "none",
     }
     for package in sorted(packages):
@@ -204,7 +210,7 @@ def with_outputs_of(
     nb = nbformat.from_dict(source)
     code = [c for c in nb.cells if c.cell_type == "code"]
     done = [c for c in executed.cells if c.cell_type == "code"]
-    for cell, ran in zip(code, done):
+    for cell, ran in zip(code, done, strict=True):
         cell.outputs = ran.get("outputs", [])
         cell.execution_count = ran.get("execution_count")
         if "execution" in ran.get("metadata", {}):
@@ -213,7 +219,7 @@ def with_outputs_of(
         nb.metadata["language_info"] = executed.metadata["language_info"]
     provenance = executed.metadata.get("docgen", {}).get("provenance")
     if provenance:
-        nb.metadata.setdefault("docgen", {})["provenance"] = provenance
+        docgen_metadata(nb)["provenance"] = nbformat.from_dict(provenance)
     return nb
 
 
@@ -237,7 +243,8 @@ class ExecutionCache:
         if not path.is_file():
             return None, None
         try:
-            executed = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+            # docgen wrote it; validating it again would cost more than the run it saves
+            executed = nbformat.v4.reads(path.read_text(encoding="utf-8"))
             stored = executed.metadata.get("docgen", {}).get("cache", {})
             if stored.get("key") != key:
                 raise ValueError("its key does not match its file name")
@@ -249,9 +256,7 @@ class ExecutionCache:
             return None, f"ignored a corrupted cache entry {path} ({reason}); running again"
         return with_outputs_of(source, executed), None
 
-    def latest(
-        self, rel_path: str, source: nbformat.NotebookNode
-    ) -> nbformat.NotebookNode | None:
+    def latest(self, rel_path: str, source: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
         """The newest entry for this path and code, from whichever machine ran it."""
         pointer = self._latest_path(rel_path, code_digest(source))
         try:
@@ -265,7 +270,7 @@ class ExecutionCache:
         """Write an entry atomically; returns a warning instead of failing the build."""
         nb = nbformat.from_dict(executed)
         code = code_digest(nb)
-        nb.metadata.setdefault("docgen", {})["cache"] = {"key": key, "path": rel_path}
+        docgen_metadata(nb)["cache"] = nbformat.from_dict({"key": key, "path": rel_path})
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tag = self.folder / "CACHEDIR.TAG"

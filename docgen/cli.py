@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
 from .build import build
 from .config import load_config
-from .errors import BuildFailed, DocgenError, UsageError
+from .errors import BuildFailed, DocgenError, Interrupted, UsageError
+from .progress import LiveProgress, PlainProgress
 
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
@@ -27,21 +31,49 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", type=Path, help="TOML file with a [tool.docgen] table")
     p.add_argument("--strict", action="store_true", help="fail on warnings")
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="notebooks run at once (default: CPU count)"
+    )
+    p.add_argument(
+        "--force",
+        action="append",
+        nargs="?",
+        const="*",
+        metavar="NAME",
+        help="run every notebook despite the cache, or only NAME (repeatable)",
+    )
+    p.add_argument(
+        "--allow-missing-gpu",
+        action="store_true",
+        help="without a GPU, publish GPU notebooks that have no stored outputs (a warning)",
+    )
     p.set_defaults(run=_run_build)
 
 
 def _run_build(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    if args.workers is not None and args.workers <= 0:
+        raise UsageError(f"--workers must be a positive number, not {args.workers}")
     overrides = {
         "nbs": args.nbs,
         "out": args.out,
         "timeout": args.timeout,
         "execute": False if args.no_exec else None,
         "strict": True if args.strict else None,
+        "workers": args.workers,
+        "force": args.force,
+        "allow_missing_gpu": True if args.allow_missing_gpu else None,
     }
     config = load_config(args.config, overrides=overrides)
-    report = build(config)
+    live = sys.stderr.isatty()
+    progress = (
+        LiveProgress(sys.stderr, config.root) if live else PlainProgress(_stderr, config.root)
+    )
+    try:
+        report = build(config, progress=progress)
+    finally:
+        progress.close()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
@@ -88,8 +120,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # SIGTERM, like Ctrl-C, unwinds the build: kernels are shut down, temp folders removed.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
     try:
         return int(args.run(args))
     except BuildFailed as e:
@@ -101,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DocgenError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("interrupted; the previous site is unchanged", file=sys.stderr)
-        return 130
+        return e.exit_code if isinstance(e, Interrupted) else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

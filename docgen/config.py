@@ -65,6 +65,11 @@ class Config:
     repo: str = _option("", "Repository URL, for source links and 'Open in Colab'.")
     branch: str = _option("main", "Branch of `repo` that source links point at.")
     packages: list[str] = _option([], "Python packages whose API the site documents.")
+    inventories: dict[str, str] = _option(
+        {},
+        "Other Sphinx sites to link names to: name -> site URL (its objects.inv is downloaded "
+        "once into .docgen_cache/), or a local folder or objects.inv path.",
+    )
     strict: bool = _option(False, "Treat warnings (missing images, unresolved names) as errors.")
     workers: int = _option(
         0, "Notebooks executed at once, each in its own kernel; 0: one per CPU core.", minimum=0
@@ -116,7 +121,7 @@ class Config:
 
 
 def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) -> Any:
-    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
     minimum = f.metadata.get("minimum", 1)
     if isinstance(default, bool):
         ok = isinstance(value, bool)
@@ -126,6 +131,8 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
         ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     elif isinstance(default, list):
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     else:  # str and paths
         ok = isinstance(value, str)
     if not ok:
@@ -135,11 +142,11 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
             int: positive,
             float: "a number of seconds, 0 or more",
             list: "a list of strings",
+            dict: "a table of strings",
         }
         kind = next((t for t in expected if isinstance(default, t)), str)
         raise UsageError(
-            f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, "
-            f"not {value!r}"
+            f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, not {value!r}"
         )
     if isinstance(default, Path) or name == "templates":
         return Path(value) if value else None

@@ -21,3 +21,15 @@ class BuildFailed(DocgenError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n\n".join(problems))
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the build after every kernel was shut down."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"interrupted by signal {signum}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

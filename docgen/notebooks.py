@@ -27,6 +27,7 @@ class Source:
     path: Path  # absolute path of the .ipynb
     rel: PurePosixPath  # path relative to the notebooks folder
     url: str  # page path relative to the site root, e.g. "augment/flip.html"
+    generated: bool = False  # made by docgen (an API page), not a file of the docs
 
     @property
     def section(self) -> str:
@@ -111,8 +112,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise DocgenError(
-            f"{path}: is not a notebook: invalid JSON at line {e.lineno}, column {e.colno}: "
-            f"{e.msg}"
+            f"{path}: is not a notebook: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
         ) from e
     if not isinstance(data, dict) or "nbformat" not in data:
         raise DocgenError(f"{path}: is JSON but not a notebook (no 'nbformat' field)")

@@ -75,6 +75,11 @@ def _image_html(mime: str, data: str | list[str], metadata: dict, ctx: PageConte
 
 def render_display(out: dict, ctx: PageContext, md: MarkdownRenderer, limit: int) -> str:
     data = out.get("data", {})
+    for known, render in ctx.mime_renderers.items():
+        if known in data:
+            rendered = render(data[known], ctx, md)
+            if rendered is not None:
+                return rendered
     mime = next((m for m in MIME_ORDER if m in data), None)
     if mime is None:
         return ""  # widgets and other front-end-only outputs have no static form

@@ -54,6 +54,10 @@ class PageContext:
     root: str  # relative path from the page to the site root: "" or "../"
     page_links: dict[str, str] = field(default_factory=dict)  # notebook path -> page url
     resolve: Resolver | None = None  # backticked name -> url, or None
+    link_code: Resolver | None = None  # dotted name in a code cell -> url, or None
+    # Output mime types rendered by the build rather than as stored (show_doc's description):
+    # mime -> render(data, ctx, markdown renderer) -> HTML, or None to use the stored forms.
+    mime_renderers: dict[str, Callable] = field(default_factory=dict)
     headings: list[Heading] = field(default_factory=list)
     images: dict[str, bytes] = field(default_factory=dict)  # site path -> file content
     warnings: list[str] = field(default_factory=list)
@@ -67,6 +71,10 @@ class PageContext:
     def href(self, site_path: str) -> str:
         """A site-root-relative path as seen from this page."""
         return self.root + site_path
+
+    def link_href(self, url: str) -> str:
+        """A resolved link as seen from this page: absolute URLs as they are."""
+        return url if _SCHEME.match(url) else self.href(url)
 
     def add_image(self, data: bytes, mime: str) -> str:
         """Store image bytes under a content-hashed name; returns the src for this page."""
@@ -118,10 +126,10 @@ class _LinkingBacktick(BacktickInlineProcessor):
         ctx = self.ctx_of()
         if el is None or el.tag != "code" or ctx.resolve is None:
             return el, start, end
-        url = ctx.resolve(m.group(3).strip())
+        url = ctx.resolve(html.unescape(el.text or "").strip())
         if not url:
             return el, start, end
-        link = etree.Element("a", {"href": url if _SCHEME.match(url) else ctx.href(url)})
+        link = etree.Element("a", {"href": ctx.link_href(url)})
         link.set("class", "api-link")
         link.append(el)
         return link, start, end
@@ -151,6 +159,42 @@ class _PageTreeprocessor(Treeprocessor):
                 el.set("loading", "lazy")
             elif el.tag == "a" and el.get("href"):
                 el.set("href", _notebook_href(el.get("href", ""), ctx))
+        _unlink_nested(root, self.md.htmlStash.rawHtmlBlocks)
+
+
+_RAW_LINK_TAG = re.compile(r"<(/?)a(?=[\s>/])", re.IGNORECASE)
+_STASH_INDEX = re.compile("\x02wzxhzdk:(\\d+)\x03")
+
+
+def _unlink_nested(root: etree.Element, raw_html: list) -> None:
+    """Undo symbol links inside another link: `[see `x`](url)`, or `<a href>`x`</a>`.
+
+    A link written in markdown is an element here; one written as raw HTML is only a
+    placeholder for the stashed tag, so open raw `<a>` tags are counted in document order.
+    """
+    open_raw = 0
+
+    def count(text: str | None) -> None:
+        nonlocal open_raw
+        for m in _STASH_INDEX.finditer(text or ""):
+            index = int(m.group(1))
+            block = str(raw_html[index]) if index < len(raw_html) else ""
+            for tag in _RAW_LINK_TAG.finditer(block):
+                open_raw = max(0, open_raw + (-1 if tag.group(1) else 1))
+
+    def visit(el: etree.Element, in_link: bool) -> None:
+        count(el.text)
+        for i, child in enumerate(list(el)):
+            if child.tag == "a" and child.get("class") == "api-link" and (in_link or open_raw):
+                inner = child[0] if len(child) else None
+                if inner is not None:
+                    inner.tail = child.tail
+                    el[i] = inner
+                    child = inner
+            visit(child, in_link or child.tag == "a")
+            count(child.tail)
+
+    visit(root, False)
 
 
 def _image_src(src: str, ctx: PageContext) -> str:
@@ -275,10 +319,12 @@ def highlight_code(source: str, lexer: Lexer, link: Resolver | None = None) -> s
     """Pygments highlighting, with spans only where the stylesheet gives them a style.
 
     Names, operators and whitespace stay bare text, which keeps code-heavy pages small.
-    `link` may turn a name token into a link (its text unchanged) to the name's docs.
+    `link` may turn a name into a link (its text unchanged) to the name's docs: it is asked
+    about whole dotted names (`nn.Conv2d`), then about shorter prefixes of them.
     """
     parts: list[str] = []
-    run_class, run = "", []  # neighbouring tokens of one class share a span
+    run_class = ""
+    run: list[str] = []  # neighbouring tokens of one class share a span
 
     def flush() -> None:
         if run:
@@ -286,15 +332,21 @@ def highlight_code(source: str, lexer: Lexer, link: Resolver | None = None) -> s
             parts.append(f'<span class="{run_class}">{text}</span>' if run_class else text)
             run.clear()
 
-    for ttype, value in lexer.get_tokens(source):
+    tokens = list(lexer.get_tokens(source))
+    i = 0
+    while i < len(tokens):
+        ttype, value = tokens[i]
+        if link is not None and ttype in Token.Name and not _follows_dot(tokens, i):
+            url, n = _longest_link(link, _dotted_chain(tokens, i))
+            if url:
+                flush()
+                inner = "".join(_token_html(t, v) for t, v in tokens[i : i + 2 * n - 1])
+                parts.append(f'<a class="code-link" href="{html.escape(url)}">{inner}</a>')
+                i += 2 * n - 1
+                continue
         text = html.escape(value, quote=False)
         cls = "" if value.isspace() else _token_class(ttype)
-        url = link(value) if link is not None and ttype in Token.Name else None
-        if url:
-            flush()
-            inner = f'<span class="{cls}">{text}</span>' if cls else text
-            parts.append(f'<a class="code-link" href="{html.escape(url)}">{inner}</a>')
-            continue
+        i += 1
         if cls != run_class and not value.isspace():
             flush()
             run_class = cls
@@ -303,20 +355,55 @@ def highlight_code(source: str, lexer: Lexer, link: Resolver | None = None) -> s
     return f'<div class="highlight"><pre><code>{"".join(parts)}</code></pre></div>\n'
 
 
+def _token_html(ttype: _TokenType, value: str) -> str:
+    text = html.escape(value, quote=False)
+    cls = "" if value.isspace() else _token_class(ttype)
+    return f'<span class="{cls}">{text}</span>' if cls else text
+
+
+def _longest_link(link: Resolver, names: list[str]) -> tuple[str | None, int]:
+    """The link of the longest prefix of `a.b.c` that has one, and how many names it spans."""
+    for n in range(len(names), 0, -1):
+        url = link(".".join(names[:n]))
+        if url:
+            return url, n
+    return None, 0
+
+
+def _is_dot(token: tuple[_TokenType, str]) -> bool:
+    return token[1] == "." and token[0] in Token.Operator
+
+
+def _follows_dot(tokens: list[tuple[_TokenType, str]], i: int) -> bool:
+    return i > 0 and _is_dot(tokens[i - 1])
+
+
+def _dotted_chain(tokens: list[tuple[_TokenType, str]], i: int) -> list[str]:
+    """The names of `a.b.c` starting at token `i` (a name token)."""
+    names = [tokens[i][1]]
+    while (
+        i + 2 < len(tokens) and _is_dot(tokens[i + 1]) and tokens[i + 2][0] in Token.Name
+    ):
+        names.append(tokens[i + 2][1])
+        i += 2
+    return names
+
+
 def pygments_css(style: str = "default") -> str:
     return HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
 
 
-def render_code_input(source: str, lexer: Lexer, options: CellOptions) -> str:
-    """A code cell's source, without its directive lines, highlighted; collapsed if asked."""
+def render_code_input(
+    source: str, lexer: Lexer, options: CellOptions, link: Resolver | None = None
+) -> str:
+    """A code cell's source, without its directive lines, highlighted; collapsed if asked.
+
+    `link` turns names into links to their docs (see `highlight_code`)."""
     _, code = parse_directives(source)
     code = code.strip("\n")
     if not code:
         return ""
-    body = highlight_code(code, lexer)
+    body = highlight_code(code, lexer, link)
     if options.collapse_input:
-        return (
-            '<details class="cell-input collapsed"><summary>Show code</summary>'
-            f"{body}</details>"
-        )
+        return f'<details class="cell-input collapsed"><summary>Show code</summary>{body}</details>'
     return f'<div class="cell-input">{body}</div>'

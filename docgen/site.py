@@ -12,6 +12,7 @@ import posixpath
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +32,7 @@ from .render import (
     pygments_css,
     render_code_input,
 )
+from .search import search_files
 
 STATIC_DIR = "_static"
 
@@ -112,8 +114,14 @@ def render_page(
     config: Config,
     page_links: dict[str, str],
     resolve: Resolver | None = None,
+    link_code: Resolver | None = None,
+    mime_renderers: dict[str, Callable] | None = None,
 ) -> Page:
-    """One executed notebook as a page body (HTML of its visible cells)."""
+    """One executed notebook as a page body (HTML of its visible cells).
+
+    `resolve` links backticked names, `link_code` names in code cells (see links.py), and
+    `mime_renderers` render output types the build knows better (show_doc's, apidocs.py).
+    """
     depth = len(PurePosixPath(source.url).parts) - 1
     ctx = PageContext(
         source=str(source.path),
@@ -121,8 +129,15 @@ def render_page(
         root="../" * depth,
         page_links=_links_from(source, page_links),
         resolve=resolve,
+        link_code=link_code,
+        mime_renderers=dict(mime_renderers or {}),
     )
     lexer = code_lexer(nb.metadata)
+
+    def code_link(name: str) -> str | None:
+        url = link_code(name) if link_code is not None else None
+        return ctx.link_href(url) if url else None
+
     cells = []
     for index, cell in enumerate(nb.cells):
         ctx.cell_index = index
@@ -134,7 +149,11 @@ def render_page(
             body = md.render(cell.source, ctx)
             cells.append(f'<div class="cell markdown-cell">{body}</div>')
         elif cell.cell_type == "code":
-            code = render_code_input(cell.source, lexer, options) if options.show_input else ""
+            code = (
+                render_code_input(cell.source, lexer, options, code_link if link_code else None)
+                if options.show_input
+                else ""
+            )
             out = ""
             if options.show_output and cell.get("outputs"):
                 out = render_outputs(cell.outputs, ctx, md, config.max_output_chars)
@@ -216,7 +235,9 @@ def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
             root=root,
             prev=pages[i - 1] if i > 0 else None,
             next=pages[i + 1] if i + 1 < len(pages) else None,
-            colab=colab_url(config.repo, config.branch, _repo_path(config, page.source)),
+            colab=""
+            if page.source.generated
+            else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
             version=__version__,
         )
         files[page.url] = html.encode()
@@ -239,6 +260,7 @@ def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
                 rel = path.relative_to(config.templates / "static").as_posix()
                 files[f"{STATIC_DIR}/{rel}"] = path.read_bytes()
     files[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
+    files.update(search_files(pages))
     files[".nojekyll"] = b""
     return files
 

@@ -38,6 +38,7 @@ from typing import Any
 from .errors import DocgenError, UsageError
 from .inventory import InventoryItem, read_inventory, write_inventory
 
+# Each kind is also the symbol's role in objects.inv (`py:class`, `py:property`, ...).
 KINDS = ("module", "class", "function", "method", "property")
 CACHE_DIR = ".docgen_cache/inventories"
 # A cached inventory younger than this is used as is; an older one is refreshed when the
@@ -82,9 +83,18 @@ class ProjectApi:
         return [s for s in self.symbols.values() if s.module == module and s.kind != "module"]
 
     def canonical(self, name: str) -> str | None:
+        """The canonical form of a name or of an alias (`augment.Flip.matrix` included)."""
         if name in self.symbols:
             return name
-        return self.aliases.get(name)
+        if name in self.aliases:
+            return self.aliases[name]
+        head, dot, tail = name.rpartition(".")
+        while dot:
+            if head in self.aliases:
+                full = f"{self.aliases[head]}.{name[len(head) + 1 :]}"
+                return full if full in self.symbols else None
+            head, dot, _ = head.rpartition(".")
+        return None
 
 
 # --- this project's API -------------------------------------------------------------
@@ -101,12 +111,31 @@ def _summary(obj: Any) -> str:
     return paragraph[: end + 1] if end >= 0 else paragraph
 
 
-def signature_of(obj: Any) -> str:
-    """`(x, p=0.5)` as Python prints it, or "" for objects without one."""
+class _Written(str):
+    """An annotation kept as written (`from __future__ import annotations`), shown unquoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def signature_of(obj: Any, drop_self: bool = False) -> str:
+    """`(x, p: float = 0.5)` as Python prints it, or "" for objects without one."""
     try:
-        return str(inspect.signature(obj))
+        sig = inspect.signature(obj)
     except (TypeError, ValueError):
         return ""
+    params = [
+        p.replace(annotation=_Written(p.annotation)) if isinstance(p.annotation, str) else p
+        for p in sig.parameters.values()
+    ]
+    if drop_self and params and params[0].name in ("self", "cls"):
+        params = params[1:]
+    ret = sig.return_annotation
+    if inspect.isclass(obj):
+        ret = inspect.Signature.empty
+    elif isinstance(ret, str):
+        ret = _Written(ret)
+    return str(sig.replace(parameters=params, return_annotation=ret))
 
 
 def _module_names(package: Any) -> list[str]:
@@ -143,6 +172,8 @@ def _member_kind(value: Any) -> str | None:
 
 
 def _source_order(obj: Any) -> int:
+    if isinstance(obj, property):
+        obj = obj.fget
     try:
         return inspect.getsourcelines(obj)[1]
     except (OSError, TypeError):
@@ -200,7 +231,7 @@ def discover_api(packages: list[str]) -> ProjectApi:
                 name=name,
                 kind=kind,
                 module=module_name,
-                signature="" if kind == "property" else signature_of(target),
+                signature="" if kind == "property" else signature_of(target, drop_self=True),
                 summary=_summary(target),
             )
             if kind == "class":
@@ -250,8 +281,9 @@ def discover_api(packages: list[str]) -> ProjectApi:
         ):
             canonical, home_module = f"{defined_in}.{qualname}", defined_in
         seen[id(obj)] = canonical
-        if public != canonical:
-            aliases[public] = canonical
+        for other in (public, f"{defined_in}.{qualname}"):
+            if other != canonical and defined_in:
+                aliases[other] = canonical
         kind = "class" if inspect.isclass(obj) else "function"
         symbols[canonical] = Symbol(
             name=canonical,
@@ -265,7 +297,7 @@ def discover_api(packages: list[str]) -> ProjectApi:
 
     ordered = sorted(
         symbols.values(),
-        key=lambda s: (s.module, s.kind != "module", _order_key(s, symbols)),
+        key=lambda s: (s.module, s.kind != "module", *_order_key(s)),
     )
     return ProjectApi(
         packages=list(packages),
@@ -275,11 +307,13 @@ def discover_api(packages: list[str]) -> ProjectApi:
     )
 
 
-def _order_key(symbol: Symbol, symbols: dict[str, Symbol]) -> tuple[int, str]:
-    """Top-level objects in source order, each class followed by its members."""
-    top = symbol.name[len(symbol.module) + 1 :].split(".")[0]
-    obj = import_object(f"{symbol.module}.{top}") if symbol.kind != "module" else None
-    return (_source_order(obj) if obj is not None else 0, symbol.name)
+def _order_key(symbol: Symbol) -> tuple[int, int, str]:
+    """Top-level objects in source order, each class followed by its members in source order."""
+    if symbol.kind == "module":
+        return (0, 0, symbol.name)
+    top = symbol.short_name.split(".")[0]
+    own = _source_order(import_object(symbol.name)) if "." in symbol.short_name else 0
+    return (_source_order(import_object(f"{symbol.module}.{top}")), own, symbol.name)
 
 
 def import_object(name: str) -> Any:
@@ -451,11 +485,9 @@ class SymbolIndex:
                 homes.setdefault(canonical, url)
         symbols = {}
         for name, symbol in self.api.symbols.items():
-            url = homes.get(name)
-            if url is None:
-                page = api_page_url(symbol.module)
-                url = page if symbol.kind == "module" else f"{page}#{name}"
-            symbols[name] = replace(symbol, url=url)
+            page = api_page_url(symbol.module)
+            default = page if symbol.kind == "module" else f"{page}#{name}"
+            symbols[name] = replace(symbol, url=homes.get(name, default))
         return replace(self, api=replace(self.api, symbols=symbols))
 
     def lookup(self, name: str) -> str | None:
@@ -472,9 +504,6 @@ def api_page_url(module: str) -> str:
 
 # --- what this site publishes -------------------------------------------------------
 
-_ROLES = {"module": "module", "class": "class", "function": "function", "method": "method",
-          "property": "property"}
-
 
 @dataclass(frozen=True)
 class PageEntry:
@@ -488,7 +517,7 @@ class PageEntry:
 def inventory_items(index: SymbolIndex, pages: Iterable[PageEntry]) -> list[InventoryItem]:
     """Every API symbol (py:*), page (std:doc) and heading (std:label) of the site."""
     items = [
-        InventoryItem(s.name, "py", _ROLES[s.kind], 1, s.url, "-" and s.name)
+        InventoryItem(s.name, "py", s.kind, 1, s.url, s.name)
         for s in index.api.symbols.values()
         if s.url
     ]
@@ -508,7 +537,9 @@ def inventory_items(index: SymbolIndex, pages: Iterable[PageEntry]) -> list[Inve
     return items
 
 
-def objects_inv(index: SymbolIndex, pages: Iterable[PageEntry], project: str, version: str) -> bytes:
+def objects_inv(
+    index: SymbolIndex, pages: Iterable[PageEntry], project: str, version: str
+) -> bytes:
     return write_inventory(project, version, inventory_items(index, pages))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_docgen, write_notebook
+
 from docgen.config import Config, load_config
 from docgen.errors import UsageError
 

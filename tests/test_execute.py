@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_docgen, snapshot, tagged, write_notebook
 
 pytestmark = pytest.mark.kernel
@@ -46,7 +45,9 @@ def test_raises_exception_tag_lets_a_cell_fail_and_shows_its_traceback(tmp_path:
 
 
 def test_endless_cell_hits_the_timeout(tmp_path: Path) -> None:
-    write_notebook(tmp_path / "doc_nbs" / "slow.ipynb", "import time\nwhile True:\n    time.sleep(0.1)")
+    write_notebook(
+        tmp_path / "doc_nbs" / "slow.ipynb", "import time\nwhile True:\n    time.sleep(0.1)"
+    )
     result = run_docgen("build", "--timeout", "2", cwd=tmp_path)
     assert result.returncode == 1
     assert "slow.ipynb, cell 1 of 1" in result.stderr
@@ -126,7 +127,8 @@ def test_failed_build_leaves_previous_site_byte_for_byte(tmp_path: Path) -> None
     result = run_docgen("build", cwd=tmp_path)
     assert result.returncode == 1
     assert snapshot(tmp_path / "site") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["doc_nbs", "site"]  # no temp folders left
+    # No temp folders left; the execution cache is not one.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".docgen_cache", "doc_nbs", "site"]
 
 
 def test_executed_notebook_copy_is_valid_and_runs_again(tmp_path: Path) -> None:

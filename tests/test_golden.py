@@ -24,14 +24,16 @@ REGENERATE = ".venv/bin/python -m pytest tests/test_golden.py --update-golden"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("golden") / "site"
-    config = load_config(overrides={"nbs": FIXTURES, "out": out, "execute": False, "max_output_chars": 2000})
+    config = load_config(
+        overrides={"nbs": FIXTURES, "out": out, "execute": False, "max_output_chars": 2000}
+    )
     build(config, log=lambda _: None)
     return out
 
 
 def article(page: Path) -> str:
     match = re.search(r'<article class="notebook">\n(.*?)\s*</article>', page.read_text(), re.S)
-    assert match, f"{page} has no <article class=\"notebook\">"
+    assert match, f'{page} has no <article class="notebook">'
     return match.group(1) + "\n"
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import run_docgen, write_notebook
+
 from docgen.errors import DocgenError
 from docgen.notebooks import cell_options, discover_notebooks, parse_directives, read_notebook
 
@@ -18,7 +18,9 @@ BAD_FILES = {
     "list.ipynb": (b"[1, 2, 3]", "is JSON but not a notebook"),
     "not-a-notebook.ipynb": (b'{"name": "package.json"}', "is JSON but not a notebook"),
     "invalid.ipynb": (
-        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"x": 1}]}).encode(),
+        json.dumps(
+            {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"x": 1}]}
+        ).encode(),
         "is not a valid notebook",
     ),
 }
@@ -90,7 +92,13 @@ def test_discovery_orders_by_numeric_prefix_and_strips_it_from_urls(tmp_path: Pa
     ]:
         write_notebook(tmp_path / rel, "md:# x")
     urls = [s.url for s in discover_notebooks(tmp_path)]
-    assert urls == ["index.html", "second.html", "later.html", "guide/index.html", "guide/start.html"]
+    assert urls == [
+        "index.html",
+        "second.html",
+        "later.html",
+        "guide/index.html",
+        "guide/start.html",
+    ]
 
 
 def test_explicit_nav_order_comes_first(tmp_path: Path) -> None:

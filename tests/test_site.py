@@ -9,9 +9,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import snapshot, write_notebook
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from conftest import snapshot, write_notebook
 from docgen.build import build
 from docgen.config import load_config
 from docgen.errors import BuildFailed
@@ -49,7 +49,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (nbs / "img").mkdir(parents=True)
     (nbs / "img" / "logo.png").write_bytes(png_bytes())
     plot = new_code_cell("plot()", execution_count=1)
-    plot.outputs = [new_output("display_data", data={"image/png": base64.b64encode(png_bytes()).decode()})]
+    plot.outputs = [
+        new_output("display_data", data={"image/png": base64.b64encode(png_bytes()).decode()})
+    ]
     write_notebook(
         nbs / "index.ipynb",
         "md:# Welcome home\n\n![logo](img/logo.png)\n\n## First part\n\n### Detail\n\n## Second part",
@@ -57,15 +59,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     write_notebook(nbs / "01_quickstart.ipynb", "md:Intro text before any heading.\n\n## Install")
     write_notebook(nbs / "guide" / "index.ipynb", "md:# The guide")
-    write_notebook(nbs / "guide" / "01_basics.ipynb", "md:# Basics\n\n![again](../img/logo.png)", plot)
-    (root / "pyproject.toml").write_text('[tool.docgen]\ntitle = "Example"\nrepo = "https://github.com/o/r"\n')
+    write_notebook(
+        nbs / "guide" / "01_basics.ipynb", "md:# Basics\n\n![again](../img/logo.png)", plot
+    )
+    (root / "pyproject.toml").write_text(
+        '[tool.docgen]\ntitle = "Example"\nrepo = "https://github.com/o/r"\n'
+    )
     build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
     return root / "site"
 
 
 def test_one_page_per_notebook_and_subfolders_become_sections(site: Path) -> None:
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-    assert pages == ["404.html", "guide/basics.html", "guide/index.html", "index.html", "quickstart.html"]
+    assert pages == [
+        "404.html",
+        "guide/basics.html",
+        "guide/index.html",
+        "index.html",
+        "quickstart.html",
+    ]
     sidebar = re.search(r'<nav class="sidebar".*?</nav>', (site / "index.html").read_text(), re.S)
     assert sidebar
     text = re.sub(r"<[^>]+>", " ", sidebar.group(0)).split()
@@ -80,10 +92,19 @@ def test_title_is_the_first_heading(site: Path) -> None:
 def test_toc_prev_next_and_current_page(site: Path) -> None:
     page = (site / "index.html").read_text()
     toc = re.search(r'<nav class="toc".*?</nav>', page, re.S)
-    assert toc and re.findall(r'href="#([^"]+)"', toc.group(0)) == ["first-part", "detail", "second-part"]
+    assert toc and re.findall(r'href="#([^"]+)"', toc.group(0)) == [
+        "first-part",
+        "detail",
+        "second-part",
+    ]
     basics = (site / "guide" / "basics.html").read_text()
     assert '<a class="prev" href="../guide/index.html">← The guide</a>' in basics
-    assert "next" not in re.search(r'<nav class="prev-next".*?</nav>', basics, re.S).group(0).split('class="')[2]
+    assert (
+        "next"
+        not in re.search(r'<nav class="prev-next".*?</nav>', basics, re.S)
+        .group(0)
+        .split('class="')[2]
+    )
     assert '<li class="current"><a href="../guide/basics.html">Basics</a></li>' in basics
 
 
@@ -141,10 +162,16 @@ def test_missing_image_is_a_warning_and_strict_fails(tmp_path: Path) -> None:
     write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Page\n\n![gone](nowhere.png)")
     config = load_config(cwd=tmp_path, overrides={"execute": False})
     report = build(config, log=lambda _: None)
-    assert any("image 'nowhere.png' does not exist" in w and "index.ipynb, cell 1" in w for w in report.warnings)
+    assert any(
+        "image 'nowhere.png' does not exist" in w and "index.ipynb, cell 1" in w
+        for w in report.warnings
+    )
     (tmp_path / "site" / "marker").write_text("previous")
     with pytest.raises(BuildFailed, match="nowhere.png"):
-        build(load_config(cwd=tmp_path, overrides={"execute": False, "strict": True}), log=lambda _: None)
+        build(
+            load_config(cwd=tmp_path, overrides={"execute": False, "strict": True}),
+            log=lambda _: None,
+        )
     assert (tmp_path / "site" / "marker").read_text() == "previous"
 
 

@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, write_notebook
 
 
@@ -17,7 +16,16 @@ from conftest import REPO, write_notebook
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(REPO),
+        ],
         capture_output=True,
         text=True,
     )
@@ -45,7 +53,9 @@ def test_site_builds_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> No
     python = venv / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(purelib)  # installing a pure wheel is unpacking it into site-packages
@@ -56,11 +66,18 @@ def test_site_builds_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> No
     write_notebook(project / "doc_nbs" / "index.ipynb", "md:# From the wheel", "print(6 * 7)")
     where = subprocess.run(
         [str(python), "-c", "import docgen; print(docgen.__file__)"],
-        cwd=project, check=True, capture_output=True, text=True,
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert where.startswith(str(venv))
     result = subprocess.run(
-        [str(python), "-m", "docgen", "build"], cwd=project, capture_output=True, text=True, timeout=180
+        [str(python), "-m", "docgen", "build"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     page = (project / "site" / "index.html").read_text()

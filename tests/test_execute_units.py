@@ -1,0 +1,439 @@
+"""Execution at scale without real kernels: GPU detection and assignment, the scheduler
+(order, warm kernels, failures, interrupts) on fake kernels, cache keys, config, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import signal
+import stat
+import time
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import docgen.kernels
+from docgen.cache import (
+    ExecutionCache,
+    code_digest,
+    data_digest,
+    notebook_key,
+    with_outputs_of,
+)
+from docgen.config import Config, load_config
+from docgen.errors import DocgenError, Interrupted, UsageError
+from docgen.execute import Job, PoolOptions, forced_notebooks, needs_gpu, run_jobs
+from docgen.gpus import Gpu, GpuSlots, detect_gpus, gpu_env, parse_nvidia_smi, visible_gpus
+from docgen.notebooks import discover_notebooks
+from docgen.progress import LiveProgress, PlainProgress
+
+SMI = """\
+0, GPU-aaaa1111, NVIDIA H100 80GB HBM3, 81559
+1, GPU-bbbb2222, NVIDIA H100 80GB HBM3, 81559
+2, GPU-cccc3333, NVIDIA A10G, 23028
+"""
+
+
+# --- GPUs -------------------------------------------------------------------------------
+
+
+def test_nvidia_smi_output_is_parsed() -> None:
+    gpus = parse_nvidia_smi(SMI + "garbage line\n")
+    assert [(g.index, g.name, g.memory_mib) for g in gpus] == [
+        (0, "NVIDIA H100 80GB HBM3", 81559),
+        (1, "NVIDIA H100 80GB HBM3", 81559),
+        (2, "NVIDIA A10G", 23028),
+    ]
+
+
+@pytest.mark.parametrize(
+    "visible, expected",
+    [(None, [0, 1, 2]), ("2,0", [2, 0]), ("", []), ("-1", []), ("GPU-bbbb", [1]), ("1,7,2", [1])],
+)
+def test_cuda_visible_devices_limits_the_gpus(visible: str | None, expected: list[int]) -> None:
+    assert [g.index for g in visible_gpus(parse_nvidia_smi(SMI), visible)] == expected
+
+
+def test_detect_gpus_asks_nvidia_smi_on_the_path(tmp_path: Path) -> None:
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(f"#!/bin/sh\ncat <<'EOF'\n{SMI}EOF\n")
+    smi.chmod(smi.stat().st_mode | stat.S_IXUSR)
+    assert len(detect_gpus({"PATH": str(tmp_path)})) == 3
+    assert [g.index for g in detect_gpus({"PATH": str(tmp_path), "CUDA_VISIBLE_DEVICES": "1"})] == [
+        1
+    ]
+    assert detect_gpus({"PATH": str(tmp_path / "nowhere")}) == []
+
+
+def test_gpu_slots_round_robin_and_never_above_the_limit() -> None:
+    a, b = Gpu(0, "A"), Gpu(1, "B")
+    slots = GpuSlots([a, b], per_gpu=2)
+    assert [slots.take().index for _ in range(4)] == [0, 1, 0, 1]
+    with pytest.raises(RuntimeError):
+        slots.take()
+    slots.give_back(b)
+    assert slots.take() == b  # the only one with room
+    slots.give_back(a)
+    slots.give_back(a)
+    assert slots.take() == a  # the least busy
+    assert gpu_env(b) == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": "1"}
+    assert gpu_env(None) == {}
+
+
+# --- the scheduler on fake kernels ------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self, seconds: dict[str, float], fail: set[str] = frozenset()):  # type: ignore[assignment]
+        self.seconds, self.fail = seconds, fail
+        self.created: list[FakeKernel] = []
+        self.events: list[tuple[float, str, str]] = []
+        self.alive: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self.shut_down: list[str] = []
+
+    def log(self, what: str, name: str) -> None:
+        self.events.append((time.monotonic(), what, name))
+
+
+class FakeKernel:
+    """Stands in for `docgen.kernels.Kernel`: sleeps instead of running cells."""
+
+    recorder: Recorder
+
+    def __init__(self, name: str, path: Path, env: dict[str, str]):
+        self.path, self.env = path, env
+        self.gpu = env.get("CUDA_VISIBLE_DEVICES", "cpu")
+        r = self.recorder
+        r.created.append(self)
+        r.alive[self.gpu] += 1
+        r.peak[self.gpu] = max(r.peak[self.gpu], r.alive[self.gpu])
+
+    async def start(self, timeout: float = 60) -> None:
+        self.recorder.log("start", self.path.stem)
+        await asyncio.sleep(0.02)
+
+    async def preload(self, modules: list[str], timeout: float) -> str | None:
+        self.recorder.log("preload", self.path.stem)
+        return None
+
+    async def run(self, nb: nbformat.NotebookNode, timeout: int, on_cell=None):  # type: ignore[no-untyped-def]
+        self.recorder.log("run", self.path.stem)
+        await asyncio.sleep(self.recorder.seconds.get(self.path.stem, 0.01))
+        if self.path.stem in self.recorder.fail:
+            raise DocgenError(f"{self.path}: failed on purpose")
+        if self.path.stem == "interrupt":
+            signal.raise_signal(signal.SIGTERM)
+            await asyncio.sleep(10)
+        nb = nbformat.from_dict(nb)
+        nb.metadata["ran_on"] = self.gpu
+        self.recorder.log("done", self.path.stem)
+        return nb
+
+    async def describe(self) -> dict[str, str]:
+        return {"python": "3.x"}
+
+    async def shutdown(self) -> None:
+        self.recorder.alive[self.gpu] -= 1
+        self.recorder.shut_down.append(self.path.stem)
+
+    def kill_now(self) -> None:
+        self.recorder.log("killed", self.path.stem)
+
+
+@pytest.fixture
+def fake_kernels(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    def install(seconds: dict[str, float], fail: set[str] = frozenset()) -> Recorder:  # type: ignore[assignment]
+        recorder = Recorder(seconds, fail)
+        kernel = type("Kernel", (FakeKernel,), {"recorder": recorder})
+        monkeypatch.setattr(docgen.kernels, "Kernel", kernel)
+        return recorder
+
+    return install
+
+
+def jobs(*names: str) -> list[Job]:
+    return [Job(new_notebook(), Path(f"/nbs/{name}.ipynb"), "python3") for name in names]
+
+
+def test_results_keep_the_jobs_order_and_each_job_gets_its_own_kernel(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+    recorder = fake_kernels({"a": 0.3, "b": 0.2, "c": 0.1, "d": 0.0})
+    results = run_jobs(jobs("a", "b", "c", "d"), PoolOptions(timeout=5, workers=4))
+    assert [r.nb.metadata["ran_on"] for r in results] == ["cpu"] * 4
+    finished = [name for _, what, name in recorder.events if what == "done"]
+    assert finished == ["d", "c", "b", "a"]  # they finished in the other order
+    assert len({id(k) for k in recorder.created}) == 4
+    assert sorted(recorder.shut_down) == ["a", "b", "c", "d"]
+
+
+def test_kernels_start_ahead_while_another_notebook_runs(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+    recorder = fake_kernels({"a": 0.3, "b": 0.3, "c": 0.3})
+    run_jobs(jobs("a", "b", "c"), PoolOptions(timeout=5, workers=1, warm_kernels=1))
+    at = {(what, name): t for t, what, name in recorder.events}
+    assert at[("start", "b")] < at[("done", "a")]  # b's kernel warmed up during a
+    assert at[("preload", "b")] < at[("done", "a")]
+    assert at[("start", "c")] > at[("done", "a")]  # at most one kernel waiting ahead
+    assert recorder.peak["cpu"] == 2
+
+
+def test_without_warm_kernels_a_kernel_starts_on_its_turn(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+    recorder = fake_kernels({"a": 0.2, "b": 0.2})
+    run_jobs(jobs("a", "b"), PoolOptions(timeout=5, workers=1, warm_kernels=0))
+    at = {(what, name): t for t, what, name in recorder.events}
+    assert at[("start", "b")] > at[("done", "a")]
+    assert recorder.peak["cpu"] == 1
+
+
+def test_kernels_spread_over_gpus_never_above_kernels_per_gpu(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+    names = [f"n{i}" for i in range(8)]
+    recorder = fake_kernels({n: 0.05 * (i % 3) for i, n in enumerate(names)})
+    gpus = (Gpu(0, "Fake A"), Gpu(1, "Fake B"))
+    options = PoolOptions(timeout=5, workers=16, warm_kernels=4, gpus=gpus, kernels_per_gpu=2)
+    assert options.kernels == 4
+    results = run_jobs(jobs(*names), options)
+    assert max(recorder.peak.values()) == 2 and set(recorder.peak) == {"0", "1"}
+    assert [r.gpu.index for r in results[:4]] == [0, 1, 0, 1]  # round-robin
+    assert all(r.nb.metadata["ran_on"] == str(r.gpu.index) for r in results)
+    assert all(k.env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID" for k in recorder.created)
+
+
+def test_one_failure_does_not_stop_the_others(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+    fake_kernels({}, fail={"b"})
+    results = run_jobs(jobs("a", "b", "c"), PoolOptions(timeout=5, workers=1))
+    assert [r.error is None for r in results] == [True, False, True]
+    assert "failed on purpose" in (results[1].error or "")
+
+
+def test_sigterm_stops_every_kernel_and_restores_the_handler(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+    recorder = fake_kernels({"a": 5, "interrupt": 0.05, "c": 5, "d": 5})
+    before = signal.getsignal(signal.SIGTERM)
+    start = time.monotonic()
+    with pytest.raises(Interrupted) as caught:
+        run_jobs(
+            jobs("a", "interrupt", "c", "d"), PoolOptions(timeout=5, workers=2, warm_kernels=1)
+        )
+    assert time.monotonic() - start < 3
+    assert caught.value.exit_code == 128 + signal.SIGTERM
+    assert sorted(recorder.shut_down) == sorted(k.path.stem for k in recorder.created)
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+# --- what needs running -----------------------------------------------------------------
+
+
+def test_gpu_need_comes_from_metadata_or_a_cell_tag() -> None:
+    nb = new_notebook(cells=[new_code_cell("x = 1")])
+    assert needs_gpu(nb) == ""
+    nb.cells.append(new_code_cell("y = 2", metadata={"tags": ["requires-cuda"]}))
+    assert needs_gpu(nb) == "cell 2 is tagged requires-cuda"
+    nb.metadata["docgen"] = {"requires_gpu": True}
+    assert "docgen.requires_gpu" in needs_gpu(nb)
+
+
+def test_force_names_match_paths_stems_and_pages(tmp_path: Path) -> None:
+    for rel in ("index.ipynb", "guide/01_flip.ipynb", "guide/02_crop.ipynb"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(new_notebook(), tmp_path / rel)
+    sources = discover_notebooks(tmp_path)
+    assert forced_notebooks(["*"], sources) == {0, 1, 2}
+    assert forced_notebooks(["flip"], sources) == {1}
+    assert forced_notebooks(["guide/02_crop.ipynb", "guide/flip.html"], sources) == {1, 2}
+    with pytest.raises(UsageError, match="--force nope: no notebook of that name"):
+        forced_notebooks(["nope"], sources)
+
+
+# --- cache keys and entries -------------------------------------------------------------
+
+
+def notebook(code: str = "print(1)", prose: str = "# Title") -> nbformat.NotebookNode:
+    return new_notebook(cells=[new_markdown_cell(prose), new_code_cell(code)])
+
+
+def key(nb: nbformat.NotebookNode, path: str = "a.ipynb", **changes) -> str:  # type: ignore[no-untyped-def]
+    parts = {
+        "kernel": {"name": "python3"},
+        "environment": {"python": "3.11"},
+        "data": {},
+        "preload": [],
+    }
+    parts.update(changes)
+    return notebook_key(
+        path, nb, parts["kernel"], parts["environment"], parts["data"], parts["preload"]
+    )
+
+
+def test_the_key_changes_with_code_path_kernel_environment_data_and_preload() -> None:
+    base = key(notebook())
+    assert key(notebook(prose="# Other title\n\nMore prose.")) == base
+    assert key(notebook(code="print(2)")) != base
+    assert key(notebook(), path="b.ipynb") != base
+    assert key(notebook(), kernel={"name": "other"}) != base
+    assert key(notebook(), environment={"python": "3.12"}) != base
+    assert key(notebook(), data={"x.csv": "123"}) != base
+    assert key(notebook(), preload=["torch"]) != base
+    skipped = notebook()
+    skipped.cells[1].metadata["tags"] = ["skip-execution"]
+    assert key(skipped) != base
+    hidden = notebook()
+    hidden.cells[1].metadata["tags"] = ["hide-input"]  # changes the page, not the outputs
+    assert key(hidden) == base
+
+
+def test_data_digest_follows_file_contents_folders_and_globs(tmp_path: Path) -> None:
+    (tmp_path / "data" / "more").mkdir(parents=True)
+    (tmp_path / "data" / "x.csv").write_text("1,2\n")
+    (tmp_path / "data" / "more" / "y.csv").write_text("3\n")
+    first = data_digest(tmp_path, ["data/x.csv", "data/more", "data/*.csv", "missing.bin"])
+    assert first["missing.bin"] == "missing"
+    (tmp_path / "data" / "more" / "y.csv").write_text("4\n")
+    second = data_digest(tmp_path, ["data/x.csv", "data/more", "data/*.csv", "missing.bin"])
+    assert (
+        first["data/x.csv"] == second["data/x.csv"] and first["data/*.csv"] == second["data/*.csv"]
+    )
+    assert first["data/more"] != second["data/more"]
+
+
+def executed(nb: nbformat.NotebookNode, text: str) -> nbformat.NotebookNode:
+    ran = nbformat.from_dict(nb)
+    ran.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    ran.cells[1].execution_count = 1
+    ran.metadata["docgen"] = {"provenance": {"device": "CPU", "date": "2026-01-02T03:04:05Z"}}
+    return ran
+
+
+def test_cache_entries_round_trip_with_the_current_prose(tmp_path: Path) -> None:
+    cache = ExecutionCache(tmp_path / ".docgen_cache")
+    nb = notebook()
+    k = key(nb)
+    assert cache.load(k, nb) == (None, None)
+    assert cache.store(k, "a.ipynb", executed(nb, "one\n")) is None
+    edited = notebook(prose="# New prose")
+    got, warning = cache.load(k, edited)
+    assert warning is None and got is not None
+    assert got.cells[0].source == "# New prose" and got.cells[1].outputs[0].text == "one\n"
+    assert got.metadata.docgen.provenance.device == "CPU"
+    assert cache.latest("a.ipynb", edited) is not None
+    assert cache.latest("b.ipynb", edited) is None
+    leftovers = [p for p in (tmp_path / ".docgen_cache").rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_text("{ not json"),
+        lambda p: p.write_bytes(b"\xff\xfe\x00"),
+        lambda p: p.write_text('{"cells": 3, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
+        lambda p: p.write_text(p.read_text().replace('"key": "', '"key": "0')),
+        lambda p: p.write_text(p.read_text()[:-40]),
+    ],
+)
+def test_a_corrupted_entry_is_ignored_with_a_warning(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
+    cache = ExecutionCache(tmp_path)
+    nb = notebook()
+    k = key(nb)
+    cache.store(k, "a.ipynb", executed(nb, "one\n"))
+    damage(cache.entry_path(k))
+    got, warning = cache.load(k, nb)
+    assert got is None and warning is not None and "corrupted cache entry" in warning
+    assert not cache.entry_path(k).exists()
+
+
+def test_outputs_are_grafted_only_onto_code_cells() -> None:
+    nb = notebook()
+    got = with_outputs_of(notebook(prose="changed"), executed(nb, "x\n"))
+    assert got.cells[0].cell_type == "markdown" and "outputs" not in got.cells[0]
+    assert code_digest(got) == code_digest(nb)
+
+
+# --- config -----------------------------------------------------------------------------
+
+
+def test_execute_sub_table_is_read_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.docgen]\nworkers = 3\n[tool.docgen.execute]\n"
+        'preload = ["torch"]\nkernels_per_gpu = 4\nwarm_kernels = 0\nslow_cell = 2\n'
+    )
+    config = load_config(cwd=tmp_path)
+    assert (config.workers, config.preload, config.kernels_per_gpu) == (3, ["torch"], 4)
+    assert (config.warm_kernels, config.slow_cell, config.cache, config.execute) == (
+        0,
+        2.0,
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        (
+            "[tool.docgen.execute]\nprelaod = []\n",
+            r"unknown option 'prelaod' in \[tool.docgen.execute\].*did you mean 'preload'\?",
+        ),
+        (
+            "[tool.docgen]\nwokers = 2\n",
+            r"unknown option 'wokers' in \[tool.docgen\].*did you mean 'workers'\?",
+        ),
+        (
+            "[tool.docgen]\npreload = []\n",
+            r"'preload' in \[tool.docgen\].* belongs in \[tool.docgen.execute\]",
+        ),
+        (
+            "[tool.docgen.execute]\nkernels_per_gpu = 0\n",
+            "'kernels_per_gpu' must be a positive integer",
+        ),
+        ("[tool.docgen.execute]\nenabled = 'no'\n", "'enabled' must be true or false"),
+        ("[tool.docgen]\nworkers = -1\n", "'workers' must be an integer, 0 or more"),
+    ],
+)
+def test_execute_options_get_did_you_mean_errors(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(toml)
+    with pytest.raises(UsageError, match=message):
+        load_config(cwd=tmp_path)
+
+
+def test_enabled_false_turns_execution_off(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen.execute]\nenabled = false\n")
+    assert load_config(cwd=tmp_path).execute is False
+
+
+def test_every_execute_option_has_help_text() -> None:
+    assert all(f.metadata["help"] for f in Config.options("execute").values())
+
+
+# --- progress ---------------------------------------------------------------------------
+
+
+def test_plain_progress_is_one_line_per_notebook(tmp_path: Path) -> None:
+    lines: list[str] = []
+    progress = PlainProgress(lines.append, tmp_path)
+    progress.started(tmp_path / "a.ipynb")
+    progress.cell(tmp_path / "a.ipynb", 0, 3)
+    progress.finished(tmp_path / "a.ipynb", "ran", 1.25)
+    progress.finished(tmp_path / "b.ipynb", "cached", 0.0)
+    assert lines == ["ran a.ipynb in 1.2 s", "cached b.ipynb"]
+
+
+def test_live_progress_redraws_counts_and_the_running_cell(tmp_path: Path) -> None:
+    out = io.StringIO()
+    progress = LiveProgress(out, tmp_path, fps=50)
+    progress.started(tmp_path / "a.ipynb")
+    progress.cell(tmp_path / "a.ipynb", 1, 4)
+    time.sleep(0.1)
+    assert "a.ipynb  cell 2/4" in out.getvalue()
+    progress.finished(tmp_path / "a.ipynb", "ran", 1.0)
+    progress.finished(tmp_path / "b.ipynb", "failed", 1.0)
+    progress.finished(tmp_path / "c.ipynb", "cached", 0.0)
+    progress.close()
+    text = out.getvalue()
+    assert "notebooks: 1 done, 0 running, 1 failed, 1 from the cache" in text
+    assert "\x1b[" in text and "failed b.ipynb" in text
+
+
+def test_fake_kernel_matches_the_real_interface() -> None:
+    real = {n for n in vars(docgen.kernels.Kernel) if not n.startswith("_")}
+    assert real <= {n for n in vars(FakeKernel) if not n.startswith("_")} | {"recorder"}
