@@ -37,10 +37,11 @@ linkcheck: $(STAMP)
 serve: $(STAMP)
 	$(PY) -m http.server --bind 127.0.0.1 --directory site 8000
 
-bench: $(STAMP)
+bench: $(STAMP) browser
 	$(PY) bench/render.py
 	$(PY) bench/links.py
 	$(PY) bench/exec.py
+	$(PY) bench/search.py
 
 clean:
 	rm -rf site .docgen_cache

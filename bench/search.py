@@ -109,7 +109,7 @@ def docstring_paragraphs() -> list[str]:
 
 
 def synthetic_notebooks(folder: Path, pages: int, seed: int = 7) -> None:
-    """`pages` notebooks like real doc pages: prose sections, code cells with output, API entries."""
+    """`pages` notebooks like doc pages: prose sections, code cells with output, API entries."""
     rng = random.Random(seed)
     paragraphs = docstring_paragraphs()
     words = sorted({w for p in paragraphs for w in p.split() if w.isalpha() and len(w) > 3})
@@ -119,8 +119,10 @@ def synthetic_notebooks(folder: Path, pages: int, seed: int = 7) -> None:
 
     for number in range(pages):
         nb = new_notebook()
-        nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nb.cells.append(new_markdown_cell(f"# {phrase(rng.randint(2, 5))}\n\n{rng.choice(paragraphs)}"))
+        nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
+                                  "language": "python"}
+        title = phrase(rng.randint(2, 5))
+        nb.cells.append(new_markdown_cell(f"# {title}\n\n{rng.choice(paragraphs)}"))
         for _ in range(rng.randint(4, 6)):
             prose = "\n\n".join(rng.choice(paragraphs) for _ in range(rng.randint(1, 2)))
             nb.cells.append(new_markdown_cell(f"## {phrase(rng.randint(1, 4))}\n\n{prose}"))
@@ -137,7 +139,8 @@ def synthetic_notebooks(folder: Path, pages: int, seed: int = 7) -> None:
                 name = f"{rng.choice(words).lower()}_{rng.choice(words).lower()}"
                 entries.append(
                     f'<div class="api-doc api-function" data-name="{module}.{name}">'
-                    f'<h3 class="api-heading" id="{module}.{name}"><code class="api-name">{name}</code></h3>'
+                    f'<h3 class="api-heading" id="{module}.{name}">'
+                    f'<code class="api-name">{name}</code></h3>'
                     f'<div class="api-docstring"><p>{rng.choice(paragraphs)}</p></div></div>'
                 )
             nb.cells.append(new_markdown_cell("\n\n".join(entries)))
@@ -199,7 +202,7 @@ def precision_at_1(browser, site: Path) -> tuple[float, float, list[str]]:  # ty
     page.close()
     pages = sections = 0
     misses = []
-    for q, found in zip(queries, results):
+    for q, found in zip(queries, results, strict=True):
         url, _, anchor = (found[0]["url"] if found else "").partition("#")
         pages += url == q["page"]
         sections += url == q["page"] and (q["section"] is None or anchor == q["section"])
@@ -256,7 +259,7 @@ def main() -> int:
         if args.minisearch:
             data, texts = index_data(pages)
             docs = [{"id": i, "title": data["pages"][row[0]][1], "heading": row[2], "text": text}
-                    for i, (row, text) in enumerate(zip(data["sections"], texts))]
+                    for i, (row, text) in enumerate(zip(data["sections"], texts, strict=True))]
             page = browser.new_page()
             page.goto(first.as_uri())
             page.add_script_tag(path=str(args.minisearch))

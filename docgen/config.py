@@ -78,7 +78,7 @@ class Config:
     preload: list[str] = _execute_option(
         [],
         "Modules a kernel imports while it waits for its notebook (see `warm_kernels`), e.g. "
-        '["torch"]. The import binds no name; notebooks still import what they use.',
+        '["torch"]. The import binds no name, and must not initialise CUDA.',
     )
     warm_kernels: int = _execute_option(
         2,
@@ -88,8 +88,8 @@ class Config:
     )
     kernels_per_gpu: int = _execute_option(
         2,
-        "Most kernels on one GPU at a time, counting those started ahead; each CUDA context "
-        "takes about 0.6 GiB before any work.",
+        "Most notebooks running on one GPU at a time; each CUDA context takes about 0.6 GiB "
+        "before any work. Kernels started ahead don't count: they have not touched the GPU.",
     )
     cache: bool = _execute_option(
         True,

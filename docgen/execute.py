@@ -4,8 +4,9 @@
 show the outputs of an earlier GPU run of a notebook that needs one; or run it. The runs
 go through `run_jobs`: `workers` notebooks at once, each in a kernel no other notebook has
 used; kernels for the notebooks next in line are started ahead (`warm_kernels`) and import
-`preload` while they wait; with GPUs, each kernel sees one, and no GPU has more than
-`kernels_per_gpu`. Results keep the notebooks' order, whatever order they finish in, and
+`preload` while they wait; with GPUs, each kernel sees one, and no GPU runs more than
+`kernels_per_gpu` notebooks at once (a kernel waiting ahead has not touched its GPU, so it
+holds no CUDA context). Results keep the notebooks' order, whatever order they finish in, and
 a failing notebook does not stop the others. On Ctrl-C or SIGTERM every kernel is shut
 down and `Interrupted` raised.
 """
@@ -18,6 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +39,7 @@ from .cache import (
 )
 from .config import Config
 from .errors import BuildFailed, DocgenError, Interrupted, UsageError
-from .gpus import Gpu, GpuSlots, detect_gpus, gpu_env
+from .gpus import Gpu, GpuAssigner, detect_gpus, gpu_env
 from .notebooks import Source, cell_options, strip_prefix
 from .timings import cell_seconds, without_timing
 
@@ -120,12 +122,17 @@ class PoolOptions:
     kernels_per_gpu: int = 2
 
     @property
-    def kernels(self) -> int:
-        """Most kernels alive at once: running ones plus those started ahead."""
-        total = self.workers + self.warm_kernels
+    def running(self) -> int:
+        """Most notebooks running at once."""
+        total = self.workers
         if self.gpus:
             total = min(total, len(self.gpus) * self.kernels_per_gpu)
         return max(1, total)
+
+    @property
+    def kernels(self) -> int:
+        """Most kernels alive at once: those running plus those started ahead."""
+        return self.running + self.warm_kernels
 
 
 @dataclass(frozen=True)
@@ -166,9 +173,11 @@ async def _run_jobs(
 ) -> list[ExecutionResult]:
     from .kernels import Kernel, kernel_env
 
-    workers = asyncio.Semaphore(max(1, options.workers))
+    workers = asyncio.Semaphore(options.running)
     kernels = asyncio.Semaphore(options.kernels)
-    gpu_slots = GpuSlots(options.gpus, options.kernels_per_gpu) if options.gpus else None
+    assigner = GpuAssigner(options.gpus) if options.gpus else None
+    # Room for notebooks to run on each GPU; a kernel waiting ahead needs none yet.
+    on_gpu = {g.index: asyncio.Semaphore(options.kernels_per_gpu) for g in options.gpus}
     results: list[ExecutionResult | None] = [None] * len(jobs)
 
     async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
@@ -176,7 +185,7 @@ async def _run_jobs(
         alive.live.add(kernel)
         starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
         try:
-            async with workers:
+            async with on_gpu[gpu.index] if gpu is not None else nullcontext(), workers:
                 listener.started(job.path)
                 turn = time.perf_counter()
                 try:
@@ -213,15 +222,15 @@ async def _run_jobs(
             await asyncio.gather(starting, return_exceptions=True)
             await kernel.shutdown()
             alive.live.discard(kernel)
-            if gpu is not None and gpu_slots is not None:
-                gpu_slots.give_back(gpu)
+            if gpu is not None and assigner is not None:
+                assigner.release(gpu)
             kernels.release()
 
     tasks: list[asyncio.Task[None]] = []
     try:
         for i, job in enumerate(jobs):  # kernels start in the notebooks' order
             await kernels.acquire()
-            gpu = gpu_slots.take() if gpu_slots is not None else None
+            gpu = assigner.assign() if assigner is not None else None
             tasks.append(asyncio.create_task(run_one(i, job, gpu)))
         await asyncio.gather(*tasks)
     finally:

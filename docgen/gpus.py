@@ -2,8 +2,7 @@
 
 Detection asks `nvidia-smi`, so the build process never imports torch or initialises
 CUDA. Each kernel sees exactly one GPU through `CUDA_VISIBLE_DEVICES`, numbered in PCI
-bus order as nvidia-smi numbers them; `GpuSlots` spreads kernels round-robin and never
-puts more than `per_gpu` on one GPU.
+bus order as nvidia-smi numbers them; `GpuAssigner` spreads kernels over the GPUs.
 """
 
 from __future__ import annotations
@@ -86,35 +85,29 @@ def gpu_env(gpu: Gpu | None) -> dict[str, str]:
     return {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": str(gpu.index)}
 
 
-class GpuSlots:
-    """Places for kernels on GPUs: the least busy GPU next, round-robin among equals."""
+class GpuAssigner:
+    """Which GPU the next kernel gets: the one with the fewest kernels, round-robin among equals.
 
-    def __init__(self, gpus: Sequence[Gpu], per_gpu: int):
-        if per_gpu < 1:
-            raise ValueError("per_gpu must be at least 1")
+    It spreads kernels only; `kernels_per_gpu` is enforced where notebooks start running.
+    """
+
+    def __init__(self, gpus: Sequence[Gpu]):
+        if not gpus:
+            raise ValueError("no GPUs to assign")
         self.gpus = list(gpus)
-        self.per_gpu = per_gpu
         self.load = [0] * len(self.gpus)
         self._next = 0
 
-    @property
-    def capacity(self) -> int:
-        return len(self.gpus) * self.per_gpu
-
-    def take(self) -> Gpu:
-        """A GPU with room for one more kernel; `RuntimeError` when every GPU is full."""
+    def assign(self) -> Gpu:
         count = len(self.gpus)
         order = [(self._next + i) % count for i in range(count)]
-        free = [i for i in order if self.load[i] < self.per_gpu]
-        if not free:
-            raise RuntimeError("every GPU already has its most kernels")
-        best = min(free, key=lambda i: self.load[i])  # min keeps the first among equals
+        best = min(order, key=lambda i: self.load[i])  # min keeps the first among equals
         self.load[best] += 1
         self._next = (best + 1) % count
         return self.gpus[best]
 
-    def give_back(self, gpu: Gpu) -> None:
+    def release(self, gpu: Gpu) -> None:
         i = self.gpus.index(gpu)
         if self.load[i] == 0:
-            raise RuntimeError(f"GPU {gpu.index} has no kernel to give back")
+            raise RuntimeError(f"GPU {gpu.index} has no kernel to release")
         self.load[i] -= 1

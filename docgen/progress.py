@@ -36,8 +36,15 @@ class PlainProgress:
         pass
 
     def finished(self, path: Path, status: str, seconds: float) -> None:
-        took = f" in {seconds:.1f} s" if status in ("ran", "failed") else ""
-        self.log(f"{status} {self._name(path)}{took}")
+        name = self._name(path)
+        lines = {
+            "ran": f"ran {name} in {seconds:.1f} s",
+            "failed": f"failed {name} after {seconds:.1f} s",
+            "cached": f"cached {name}",
+            "outputs of a GPU run": f"kept the outputs of a GPU run for {name}",
+            "not run": f"not run (needs a GPU) {name}",
+        }
+        self.log(lines.get(status, f"{status} {name}"))
 
     def warn(self, message: str) -> None:
         self.log(f"warning: {message}")

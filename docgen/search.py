@@ -14,7 +14,7 @@ with `<script>` tags: search works from file:// as well as over HTTP, with no fe
   sections (page, anchor, heading, length) and an inverted index — every word once, with
   its postings (section, fields it is in, count) packed into a string. Nothing is tokenised
   in the browser, so a thousand pages load in one `JSON.parse`-sized step.
-- `_static/search-text/N.js`, the sections' text in shards of about 64 KiB, loaded only
+- `_static/search-text/N.js`, the sections' text in shards of about 16 KiB, loaded only
   for the results on screen, to cut the snippets from.
 
 `templates/static/search.js` ranks: exact API names, then titles, then headings, then text.
@@ -22,6 +22,7 @@ with `<script>` tags: search works from file:// as well as over HTTP, with no fe
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,7 +33,7 @@ from typing import Protocol
 SEARCH_INDEX = "_static/search-index.js"
 SEARCH_TEXT = "_static/search-text"
 INDEX_VERSION = 2
-SHARD_CHARS = 64 * 1024
+SHARD_CHARS = 16 * 1024
 
 # Fields a word can be in, as bits of a posting.
 TEXT, HEADING, TITLE = 1, 2, 4
@@ -181,15 +182,13 @@ def page_sections(body: str) -> list[Section]:
 
 
 def words(text: str) -> Iterator[str]:
-    """Lower-case words, and the parts of snake_case names (`show_doc` is found by `doc`).
+    """Lower-case words: runs of letters, digits and underscores, as search.js splits a query."""
+    return (word for word in _WORD_SPLIT.split(text.lower()) if word)
 
-    The same split as search.js makes of a query: runs of letters, digits and underscores.
-    """
-    for word in _WORD_SPLIT.split(text.lower()):
-        if word:
-            yield word
-            if "_" in word:
-                yield from (part for part in word.split("_") if part)
+
+def name_parts(word: str) -> list[str]:
+    """The parts of a snake_case name: `show_doc` is also found by `doc`."""
+    return [part for part in word.split("_") if part] if "_" in word else []
 
 
 def _base36(n: int) -> str:
@@ -224,6 +223,12 @@ def decode_postings(encoded: str) -> list[tuple[int, int, int]]:
     return postings
 
 
+def is_reference(sections: Sequence[Section]) -> bool:
+    """Whether a page is made of API entries (a module's page): its title is then an API
+    name rather than a topic, and search.js ranks it with the headings, not the titles."""
+    return any(s.symbol for s in sections) and all(s.symbol for s in sections[1:])
+
+
 def _js_order(word: str) -> bytes:
     """JavaScript compares strings by UTF-16 code units; search.js bisects this order."""
     return word.encode("utf-16-be")
@@ -232,37 +237,47 @@ def _js_order(word: str) -> bytes:
 def index_data(pages: Sequence[IndexedPage]) -> tuple[dict, list[str]]:
     """The index as plain data, and every section's text (for the snippets).
 
-    Index: pages as [url, title]; sections as [page number, anchor, heading, length] plus
-    [symbol, kind] for API entries; `terms`, the sorted vocabulary joined by spaces, with
-    `postings` (one encoded string per term); `shards`, the first section of each text shard.
-    A page's first section carries the page title.
+    Index: pages as [url, title], plus 1 for a reference page (`is_reference`); sections as
+    [page number, anchor, heading, number of words] plus [symbol, kind] for API entries;
+    `terms`, the sorted vocabulary joined by spaces, with `postings` (one encoded string per
+    term); `shards`, the first section of each text shard. A page's first section carries
+    the page title.
     """
     rows: list[list[int | str]] = []
     texts: list[str] = []
     postings: dict[str, list[tuple[int, int, int]]] = {}
+    page_rows: list[list[str | int]] = []
     for number, page in enumerate(pages):
-        for position, section in enumerate(page_sections(page.body) or [Section("", "", "")]):
+        sections = page_sections(page.body) or [Section("", "", "")]
+        reference = is_reference(sections)
+        page_rows.append([page.url, page.title, 1] if reference else [page.url, page.title])
+        for position, section in enumerate(sections):
             sid = len(rows)
             fields: dict[str, list[int]] = {}  # word -> [fields, count]
 
-            def add(word: str, field: int, fields: dict[str, list[int]] = fields) -> None:
+            def add(word: str, field: int, counts: bool = True,
+                    fields: dict[str, list[int]] = fields) -> None:
                 entry = fields.setdefault(word, [0, 0])
                 entry[0] |= field
-                if field == TEXT:
+                if field == TEXT and counts:
                     entry[1] = min(MAX_COUNT, entry[1] + 1)
 
-            if position == 0:
-                for word in words(page.title):
-                    add(word, TITLE)
-            for word in words(section.heading):
-                add(word, HEADING)
+            # The parts of a name, and the modules of an API entry's full name, are found but
+            # rank below any text that says them: `doc` does not put every *_doc function at
+            # heading rank, nor `nvidia smi` the function parse_nvidia_smi above a guide.
+            for text, field in ((page.title if position == 0 else "", TITLE),
+                                (section.heading, HEADING), (section.symbol, TEXT)):
+                for word in words(text):
+                    add(word, field, counts=False)
+                    for part in name_parts(word):
+                        add(part, TEXT, counts=False)
             length = 0
             for word in words(section.text):
                 if word not in STOPWORDS:
                     add(word, TEXT)
                     length += 1
-            for word in words(section.symbol):  # the modules of a full name count as text
-                add(word, TEXT)
+                    for part in name_parts(word):
+                        add(part, TEXT)
             for word, (field, count) in fields.items():
                 postings.setdefault(word, []).append((sid, field, count))
             row: list[int | str] = [number, section.anchor, section.heading, length]
@@ -281,7 +296,7 @@ def index_data(pages: Sequence[IndexedPage]) -> tuple[dict, list[str]]:
         "version": INDEX_VERSION,
         "markers": MARKERS,
         "stopwords": sorted(STOPWORDS),
-        "pages": [[page.url, page.title] for page in pages],
+        "pages": page_rows,
         "sections": rows,
         "terms": " ".join(terms),
         "postings": [encode_postings(postings[term]) for term in terms],
@@ -299,7 +314,7 @@ def search_files(pages: Sequence[IndexedPage]) -> dict[str, bytes]:
     data, texts = index_data(pages)
     files = {SEARCH_INDEX: _script("window.docgenSearchIndex=", data)}
     bounds = [*data["shards"], len(texts)]
-    for k, (first, end) in enumerate(zip(bounds, bounds[1:])):
+    for k, (first, end) in enumerate(itertools.pairwise(bounds)):
         files[f"{SEARCH_TEXT}/{k}.js"] = _script(
             f"(window.docgenSearchText=window.docgenSearchText||{{}})[{k}]=", texts[first:end]
         )

@@ -26,7 +26,7 @@ from docgen.cache import (
 from docgen.config import Config, load_config
 from docgen.errors import DocgenError, Interrupted, UsageError
 from docgen.execute import Job, PoolOptions, forced_notebooks, needs_gpu, run_jobs
-from docgen.gpus import Gpu, GpuSlots, detect_gpus, gpu_env, parse_nvidia_smi, visible_gpus
+from docgen.gpus import Gpu, GpuAssigner, detect_gpus, gpu_env, parse_nvidia_smi, visible_gpus
 from docgen.notebooks import discover_notebooks
 from docgen.progress import LiveProgress, PlainProgress
 
@@ -68,17 +68,17 @@ def test_detect_gpus_asks_nvidia_smi_on_the_path(tmp_path: Path) -> None:
     assert detect_gpus({"PATH": str(tmp_path / "nowhere")}) == []
 
 
-def test_gpu_slots_round_robin_and_never_above_the_limit() -> None:
+def test_gpus_are_assigned_to_the_least_busy_round_robin() -> None:
     a, b = Gpu(0, "A"), Gpu(1, "B")
-    slots = GpuSlots([a, b], per_gpu=2)
-    assert [slots.take().index for _ in range(4)] == [0, 1, 0, 1]
+    assigner = GpuAssigner([a, b])
+    assert [assigner.assign().index for _ in range(4)] == [0, 1, 0, 1]
+    assigner.release(b)
+    assert assigner.assign() == b  # the least busy
+    assigner.release(a)
+    assigner.release(a)
+    assert assigner.assign() == a
     with pytest.raises(RuntimeError):
-        slots.take()
-    slots.give_back(b)
-    assert slots.take() == b  # the only one with room
-    slots.give_back(a)
-    slots.give_back(a)
-    assert slots.take() == a  # the least busy
+        GpuAssigner([a]).release(a)
     assert gpu_env(b) == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": "1"}
     assert gpu_env(None) == {}
 
@@ -91,8 +91,11 @@ class Recorder:
         self.seconds, self.fail = seconds, fail
         self.created: list[FakeKernel] = []
         self.events: list[tuple[float, str, str]] = []
-        self.alive: Counter[str] = Counter()
+        self.alive: Counter[str] = Counter()  # kernels, by GPU
         self.peak: Counter[str] = Counter()
+        self.peak_total = 0
+        self.running: Counter[str] = Counter()  # notebooks running, by GPU
+        self.peak_running: Counter[str] = Counter()
         self.shut_down: list[str] = []
 
     def log(self, what: str, name: str) -> None:
@@ -111,6 +114,7 @@ class FakeKernel:
         r.created.append(self)
         r.alive[self.gpu] += 1
         r.peak[self.gpu] = max(r.peak[self.gpu], r.alive[self.gpu])
+        r.peak_total = max(r.peak_total, sum(r.alive.values()))
 
     async def start(self, timeout: float = 60) -> None:
         self.recorder.log("start", self.path.stem)
@@ -121,8 +125,14 @@ class FakeKernel:
         return None
 
     async def run(self, nb: nbformat.NotebookNode, timeout: int, on_cell=None):  # type: ignore[no-untyped-def]
-        self.recorder.log("run", self.path.stem)
-        await asyncio.sleep(self.recorder.seconds.get(self.path.stem, 0.01))
+        r = self.recorder
+        r.log("run", self.path.stem)
+        r.running[self.gpu] += 1
+        r.peak_running[self.gpu] = max(r.peak_running[self.gpu], r.running[self.gpu])
+        try:
+            await asyncio.sleep(r.seconds.get(self.path.stem, 0.01))
+        finally:
+            r.running[self.gpu] -= 1
         if self.path.stem in self.recorder.fail:
             raise DocgenError(f"{self.path}: failed on purpose")
         if self.path.stem == "interrupt":
@@ -188,13 +198,15 @@ def test_without_warm_kernels_a_kernel_starts_on_its_turn(fake_kernels) -> None:
 
 
 def test_kernels_spread_over_gpus_never_above_kernels_per_gpu(fake_kernels) -> None:  # type: ignore[no-untyped-def]
-    names = [f"n{i}" for i in range(8)]
+    names = [f"n{i}" for i in range(10)]
     recorder = fake_kernels({n: 0.05 * (i % 3) for i, n in enumerate(names)})
     gpus = (Gpu(0, "Fake A"), Gpu(1, "Fake B"))
-    options = PoolOptions(timeout=5, workers=16, warm_kernels=4, gpus=gpus, kernels_per_gpu=2)
-    assert options.kernels == 4
+    options = PoolOptions(timeout=5, workers=16, warm_kernels=2, gpus=gpus, kernels_per_gpu=2)
+    assert (options.running, options.kernels) == (4, 6)
     results = run_jobs(jobs(*names), options)
-    assert max(recorder.peak.values()) == 2 and set(recorder.peak) == {"0", "1"}
+    assert set(recorder.peak_running) == {"0", "1"}
+    assert max(recorder.peak_running.values()) == 2  # never more running on one GPU
+    assert recorder.peak_total == 6  # and the ones started ahead on top
     assert [r.gpu.index for r in results[:4]] == [0, 1, 0, 1]  # round-robin
     assert all(r.nb.metadata["ran_on"] == str(r.gpu.index) for r in results)
     assert all(k.env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID" for k in recorder.created)

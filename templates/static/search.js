@@ -8,8 +8,10 @@
 //
 // Ranking: results that match more of the query's words come first; among those, matches
 // without a typo; then by where every word matched: an exact API name, the page title, a
-// section heading, the text; then by a BM25 score. Words match exactly, as a prefix, or
-// (from 4 letters) with one typo: a letter added, dropped, changed or two swapped.
+// section heading, the text; then by a score: BM25 over the text plus a bonus for each word
+// in a heading or title. A page of API entries (a module's page) has a module name for a
+// title, so that title ranks as a heading. Words match exactly, as a prefix, or (from 4
+// letters) with one typo: a letter added, dropped, changed or two swapped.
 (function () {
   "use strict";
 
@@ -19,15 +21,9 @@
   const MAX_PREFIX_TERMS = 64, MAX_RESULTS = 10, SNIPPET_CHARS = 160;
   const SPLIT = /[^\p{L}\p{N}_]+/u;
 
-  // Lower-case words, and the parts of snake_case names, split as search.py splits them.
+  // Lower-case words: runs of letters, digits and underscores, as search.py splits them.
   function words(text) {
-    const out = [];
-    for (const w of text.toLowerCase().split(SPLIT)) {
-      if (!w) continue;
-      out.push(w);
-      if (w.indexOf("_") >= 0) for (const part of w.split("_")) if (part) out.push(part);
-    }
-    return out;
+    return text.toLowerCase().split(SPLIT).filter(Boolean);
   }
 
   // Optimal string alignment distance, stopped as soon as it exceeds 1.
@@ -73,14 +69,36 @@
     this.titleLengths = new Float32Array(this.pages.length);
   }
 
-  // The square roots of the numbers of words of a section's heading and of its page title.
+  // An API entry, or a section of a page of API entries: its title is a module's name, so it
+  // ranks with the headings; its text is a docstring, which weighs half as much as the prose
+  // of a guide when a query only matches text ("intersphinx" is explained in a guide, and
+  // merely mentioned in the docstrings of the functions that write objects.inv).
+  Index.prototype.isReference = function (id) {
+    const s = this.sections[id];
+    return Boolean(s[4] || this.pages[s[0]][2]);
+  };
+
+  // BM25 (k1 = 1.2, b = 0.75) of a word found `count` times in a section's text. A docstring
+  // is short by its form, not because it is more to the point: it gets no bonus for brevity.
+  Index.prototype.bm25 = function (id, count, reference) {
+    if (!count) return 0;
+    let length = this.sections[id][3] / this.avgLength;
+    if (reference) length = Math.max(1, length);
+    return (reference ? 0.5 : 1) * (count * 2.2) / (count + 1.2 * (0.25 + 0.75 * length));
+  };
+
+  // The square roots of the numbers of words (common words aside) of a section's heading
+  // and of its page title.
+  Index.prototype.wordCount = function (text) {
+    return Math.sqrt(words(text).filter((w) => !this.stopwords.has(w)).length || 1);
+  };
   Index.prototype.headingLength = function (id) {
-    if (this.headingLengths[id] === 0) this.headingLengths[id] = Math.sqrt(words(this.sections[id][2]).length || 1);
+    if (this.headingLengths[id] === 0) this.headingLengths[id] = this.wordCount(this.sections[id][2]);
     return this.headingLengths[id];
   };
   Index.prototype.titleLength = function (id) {
     const page = this.sections[id][0];
-    if (this.titleLengths[page] === 0) this.titleLengths[page] = Math.sqrt(words(this.pages[page][1]).length || 1);
+    if (this.titleLengths[page] === 0) this.titleLengths[page] = this.wordCount(this.pages[page][1]);
     return this.titleLengths[page];
   };
 
@@ -161,12 +179,14 @@
         const p = this.postings(term);
         const idf = Math.log(1 + (n - p.ids.length + 0.5) / (p.ids.length + 0.5));
         for (let k = 0; k < p.ids.length; k++) {
-          const id = p.ids[k], f = p.fields[k], tf = p.counts[k];
-          const tier = f & TITLE ? TIER_TITLE : f & HEADING ? TIER_HEADING : TIER_TEXT;
-          const bm25 = tf ? (tf * 2.2) / (tf + 1.2 * (0.25 + 0.75 * this.sections[id][3] / this.avgLength)) : 0;
+          const id = p.ids[k], f = p.fields[k];
+          const reference = this.isReference(id);
+          const title = f & TITLE && !reference;
+          const tier = title ? TIER_TITLE : f & (TITLE | HEADING) ? TIER_HEADING : TIER_TEXT;
           // A word in a short heading says more than one in a long heading.
-          const named = (f & TITLE ? 6 / this.titleLength(id) : 0) + (f & HEADING ? 4 / this.headingLength(id) : 0);
-          const score = quality * idf * (named + bm25);
+          const named = (title ? 6 / this.titleLength(id) : 0) +
+            (f & HEADING ? 4 / this.headingLength(id) : 0);
+          const score = quality * idf * (named + this.bm25(id, p.counts[k], reference));
           hit(id).terms.add(term);
           const b = best.get(id);
           if (b === undefined || quality > b[0] || (quality === b[0] && score > b[2])) {
@@ -205,9 +225,8 @@
     for (const h of hits.values()) {
       if (h.tier !== TIER_HEADING || h.typos) continue;
       const page = this.sections[h.id][0], best = headings.get(page);
-      if (best === undefined || h.matched > best.matched || (h.matched === best.matched && h.score > best.score)) {
-        headings.set(page, h);
-      }
+      if (best === undefined || h.matched > best.matched ||
+          (h.matched === best.matched && h.score > best.score)) headings.set(page, h);
     }
     for (const h of hits.values()) {
       const heading = h.tier === TIER_TITLE && !h.typos && headings.get(this.sections[h.id][0]);
@@ -232,7 +251,10 @@
   // The shard of section texts that holds section `id`.
   Index.prototype.shardOf = function (id) {
     let lo = 0, hi = this.shards.length - 1;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (this.shards[mid] <= id) lo = mid; else hi = mid - 1; }
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.shards[mid] <= id) lo = mid; else hi = mid - 1;
+    }
     return lo;
   };
 
@@ -289,11 +311,13 @@
     return load().then((index) => withText(index, index.search(query, limit), root));
   }
 
+  // The text with the matched words in <mark>. A word starts after anything but a letter or
+  // digit, so `cache` is marked in save_cache too.
   function marked(text, terms) {
     const frag = document.createDocumentFragment();
     if (!terms.length) { frag.append(text); return frag; }
     const pattern = terms.slice().sort((a, b) => b.length - a.length).join("|");
-    const re = new RegExp("(^|[^\\p{L}\\p{N}_])(" + pattern + ")", "giu");
+    const re = new RegExp("(^|[^\\p{L}\\p{N}])(" + pattern + ")", "giu");
     let at = 0;
     for (const m of text.matchAll(re)) {
       const start = m.index + m[1].length;
@@ -311,7 +335,7 @@
   function snippet(text, terms) {
     let first = -1;
     if (terms.length) {
-      const re = new RegExp("(^|[^\\p{L}\\p{N}_])(" + terms.join("|") + ")", "iu");
+      const re = new RegExp("(^|[^\\p{L}\\p{N}])(" + terms.join("|") + ")", "iu");
       const m = re.exec(text);
       if (m) first = m.index + m[1].length;
     }
@@ -320,6 +344,10 @@
     let end = Math.min(text.length, start + SNIPPET_CHARS);
     if (end < text.length) end = text.lastIndexOf(" ", end) > start ? text.lastIndexOf(" ", end) : end;
     return (start > 0 ? "… " : "") + text.slice(start, end) + (end < text.length ? " …" : "");
+  }
+
+  function span(className, text) {
+    return Object.assign(document.createElement("span"), {className, textContent: text});
   }
 
   function render(query) {
@@ -338,8 +366,8 @@
       heading.className = "search-heading";
       heading.append(marked(r.heading, r.terms));
       where.append(heading);
-      if (r.kind) where.append(" ", Object.assign(document.createElement("span"), {className: "search-kind", textContent: r.kind}));
-      if (r.heading !== r.page) where.append(Object.assign(document.createElement("span"), {className: "search-page", textContent: r.page}));
+      if (r.kind) where.append(span("search-kind", r.kind));
+      if (r.heading !== r.page) where.append(span("search-page", r.page));
       const text = document.createElement("span");
       text.className = "search-snippet";
       text.append(marked(snippet(r.text, r.terms), r.terms));
@@ -355,6 +383,7 @@
     } else {
       select(0);
     }
+    list.dataset.query = query;
     list.hidden = false;
     input.setAttribute("aria-expanded", "true");
   }
@@ -400,7 +429,13 @@
   }
 
   input.addEventListener("input", update);
-  input.addEventListener("focus", () => { load().catch(() => {}); if (input.value.trim() && list.childNodes.length) { list.hidden = false; input.setAttribute("aria-expanded", "true"); } });
+  input.addEventListener("focus", () => {
+    load().catch(() => {});  // start loading before the first keystroke
+    if (input.value.trim() && list.childNodes.length) {
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+  });
   input.addEventListener("blur", () => setTimeout(close, 150));
   list.addEventListener("mousedown", (e) => e.preventDefault());  // keep focus while clicking
   input.addEventListener("keydown", (e) => {
