@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .symbols import source_line
+
 __all__ = ["DOC_MIME", "show_doc", "doc", "describe", "render_doc_html"]
 
 DOC_MIME = "application/vnd.docgen.doc+json"
@@ -179,10 +181,7 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
         if ret is not None:
             returns = _format_annotation(ret)
             names.update(_annotation_names(returns, globalns))
-    try:
-        line = inspect.getsourcelines(target)[1] if kind != "module" else 1
-    except (OSError, TypeError):
-        line = None
+    line = source_line(target) if kind != "module" else 1
     if level is None:
         level = {"module": 2, "class": 3, "function": 3}.get(kind, 4)
     return {

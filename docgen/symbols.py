@@ -20,6 +20,8 @@ public methods and properties (and a documented `__call__`).
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import importlib
 import inspect
@@ -171,13 +173,60 @@ def _member_kind(value: Any) -> str | None:
     return None
 
 
-def _source_order(obj: Any) -> int:
+def source_line(obj: Any) -> int | None:
+    """The line an object's source starts on, or None when it has no Python source.
+
+    Functions carry it in their code object; only classes need inspect's search of the
+    module's source, which parses the whole file each time.
+    """
     if isinstance(obj, property):
         obj = obj.fget
+    if isinstance(obj, staticmethod | classmethod):
+        obj = obj.__func__
+    code = getattr(inspect.unwrap(obj), "__code__", None) if callable(obj) else None
+    if code is not None:
+        return int(code.co_firstlineno)
+    if inspect.isclass(obj):
+        try:
+            path = inspect.getsourcefile(obj)
+        except TypeError:
+            return None
+        if path:
+            return _class_lines(path, os.path.getmtime(path)).get(obj.__qualname__)
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _class_lines(path: str, mtime: float) -> dict[str, int]:
+    """qualname -> line of every class statement in a source file, from one parse."""
     try:
-        return inspect.getsourcelines(obj)[1]
-    except (OSError, TypeError):
-        return 0
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    lines: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                name = prefix + child.name
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                lines.setdefault(name, first)
+                visit(child, name + ".")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, f"{prefix}{child.name}.<locals>.")
+
+    visit(tree, "")
+    return lines
+
+
+def _source_order(obj: Any) -> int:
+    """A sort key that follows the source; for a class, the line of its first method will do."""
+    if inspect.isclass(obj):
+        lines = [source_line(v) for v in vars(obj).values() if inspect.isfunction(v)]
+        lines = [n for n in lines if n is not None]
+        if lines:
+            return min(lines) - 1
+    return source_line(obj) or 0
 
 
 def import_package(name: str) -> Any:
