@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import importlib
 import inspect
 import keyword
@@ -101,14 +102,33 @@ def _import(module: str) -> Any:
         return None
 
 
+class LazyImport:
+    """The object an import statement binds, imported only when it is first needed.
+
+    Most names resolve from their dotted path alone (`nn.Conv2d` is `torch.nn.Conv2d`, an
+    entry of the PyTorch index), so a page that mentions torch need not import it here.
+    """
+
+    def __init__(self, module: str, attr: str | None = None) -> None:
+        self.module, self.attr = module, attr
+
+    @functools.cached_property
+    def obj(self) -> Any:
+        module = _import(self.module)
+        if module is None or self.attr is None:
+            return module
+        obj = getattr(module, self.attr, None)
+        return obj if obj is not None else _import(f"{self.module}.{self.attr}")
+
+
 def bind_imports(bindings: list[ImportBinding]) -> dict[str, tuple[Any, str]]:
-    """Carry out import bindings in this process: name -> (object, dotted path reached by)."""
+    """Import bindings: name -> (object or `LazyImport`, dotted path reached by)."""
     namespace: dict[str, tuple[Any, str]] = {}
     for b in bindings:
-        module = _import(b.module)
-        if module is None:
-            continue
-        if b.star:
+        if b.star:  # the names a star import binds are known only by importing
+            module = _import(b.module)
+            if module is None:
+                continue
             names = getattr(module, "__all__", None) or [
                 n for n in vars(module) if not n.startswith("_")
             ]
@@ -116,14 +136,14 @@ def bind_imports(bindings: list[ImportBinding]) -> dict[str, tuple[Any, str]]:
                 if hasattr(module, n):
                     namespace[n] = (getattr(module, n), f"{b.module}.{n}")
         elif b.attr is None:
-            namespace[b.name] = (module, b.module)
+            namespace[b.name] = (LazyImport(b.module), b.module)
         else:
-            obj = getattr(module, b.attr, None)
-            if obj is None:
-                obj = _import(f"{b.module}.{b.attr}")
-            if obj is not None:
-                namespace[b.name] = (obj, f"{b.module}.{b.attr}")
+            namespace[b.name] = (LazyImport(b.module, b.attr), f"{b.module}.{b.attr}")
     return namespace
+
+
+def _bound(value: Any) -> Any:
+    return value.obj if isinstance(value, LazyImport) else value
 
 
 def notebook_namespace(cells: list[str]) -> tuple[dict[str, tuple[Any, str]], set[str]]:
@@ -209,8 +229,12 @@ class PageResolver:
         parts = dotted.split(".")
         if parts[0] not in self.namespace:
             return None
-        obj, reached = self.namespace[parts[0]]
-        return self._walk(obj, [reached], parts[1:])[0]
+        value, reached = self.namespace[parts[0]]
+        url = self.index.lookup(".".join([reached, *parts[1:]]))
+        if url is not None or not self._documented_root(reached):
+            return url
+        obj = _bound(value)
+        return None if obj is None else self._walk(obj, [reached], parts[1:])[0]
 
     def resolve_full(self, name: str) -> str | None:
         """The URL of a fully qualified name (an annotation), without recording failures."""
@@ -237,9 +261,14 @@ class PageResolver:
                 return url, True
         reference = bool(rest) or called
         if head in self.namespace:
-            obj, reached = self.namespace[head]
-            url, exists = self._walk(obj, [reached], rest)
-            return url, reference and not exists
+            value, reached = self.namespace[head]
+            url = self.index.lookup(".".join([reached, *rest]))
+            if url is not None:
+                return url, True
+            obj = _bound(value) if self._documented_root(reached) else None
+            if obj is not None:
+                url, exists = self._walk(obj, [reached], rest)
+                return url, reference and not exists
         if head in self.defined:
             return None, False
         short = self.index.short.get(head)
@@ -262,6 +291,10 @@ class PageResolver:
             url, exists = self._walk(obj, [f"builtins.{head}"], rest)
             return url, reference and not exists
         return None, called and not rest
+
+    def _documented_root(self, dotted: str) -> bool:
+        """Whether any index documents the package `dotted` is in: else importing is useless."""
+        return dotted.split(".")[0] in self.index.roots
 
     def _import_path(self, parts: list[str]) -> Any:
         obj = _import(parts[0])
