@@ -94,15 +94,15 @@ def main() -> int:
         theirs = statistics.median(times["nbconvert"])
         size_ours = statistics.median(page_sizes(work / "docgen", {"404.html"}))
         size_theirs = statistics.median(page_sizes(work / "nbconvert", set()))
-    print(
-        f"docgen build --no-exec   median {ours:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['docgen'])})"
-    )
-    print(
-        f"jupyter nbconvert --html median {theirs:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times['nbconvert'])})"
-    )
+    def runs(name: str) -> str:
+        return ", ".join(f"{t:.2f}" for t in times[name])
+
+    print(f"docgen build --no-exec   median {ours:6.2f} s  (runs: {runs('docgen')})")
+    print(f"jupyter nbconvert --html median {theirs:6.2f} s  (runs: {runs('nbconvert')})")
     print(f"speed: docgen is {theirs / ours:.1f}x faster than nbconvert (goal: >= 10x)")
     print(
-        f"median page without images: docgen {size_ours / 1024:.1f} KB, nbconvert {size_theirs / 1024:.1f} KB"
+        f"median page without images: docgen {size_ours / 1024:.1f} KB, "
+        f"nbconvert {size_theirs / 1024:.1f} KB"
         f" -> {size_ours / size_theirs:.3f} of nbconvert's (goal: <= 0.100)"
     )
     return 0

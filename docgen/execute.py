@@ -14,6 +14,7 @@ down and `Interrupted` raised.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import threading
@@ -245,6 +246,14 @@ async def _run_jobs(
     ]
 
 
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], None]) -> T:
     """Run `main` in a fresh event loop; Ctrl-C or SIGTERM stop it, then `Interrupted`.
 
@@ -253,6 +262,11 @@ def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], 
     calls `on_interrupt` first (which kills the kernels: nbclient reads a cancelled cell as
     a dead kernel, so cancelling alone would wait for the cell), then cancels `main`.
     """
+    if _loop_running():
+        # Called from code that already runs an event loop in this thread (a notebook cell
+        # calling build(), say): run in a thread of its own, where signals are not ours.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(_run_interruptibly, main, on_interrupt).result()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     task = loop.create_task(main)

@@ -74,8 +74,11 @@ class IndexedPage(Protocol):
     @property
     def url(self) -> str: ...
 
-    title: str
-    body: str
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
 
 
 @dataclass(frozen=True)

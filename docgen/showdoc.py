@@ -14,6 +14,7 @@ linking to the object's home.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import html
 import inspect
 import re
@@ -128,9 +129,18 @@ def _format_annotation(annotation: Any) -> str:
     return inspect.formatannotation(annotation)
 
 
-def _default_text(value: Any) -> str:
+def _default_text(value: Any, factories: dict[str, Any] | None = None, name: str = "") -> str:
+    """A default value as the signature shows it: short, and the same from run to run."""
+    if repr(value) == "<factory>" and factories and name in factories:
+        factory = factories[name]  # a dataclass field's default_factory
+        label = getattr(factory, "__qualname__", "")
+        return f"{label}()" if label and "<lambda>" not in label else "..."
+    if inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value):
+        return value.__qualname__
+    if inspect.ismodule(value):
+        return value.__name__
     text = repr(value)
-    if len(text) > 60 or "\n" in text:
+    if len(text) > 60 or "\n" in text or " at 0x" in text or text == "<factory>":
         text = f"<{type(value).__name__}>"
     return text
 
@@ -155,6 +165,11 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
             sig = inspect.signature(target)
         except (TypeError, ValueError):
             sig = None
+        factories = {
+            f.name: f.default_factory
+            for f in (dataclasses.fields(target) if dataclasses.is_dataclass(target) else ())
+            if f.default_factory is not dataclasses.MISSING
+        }
         if sig is not None:
             for p in sig.parameters.values():
                 annotation = None
@@ -168,7 +183,7 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
                         "annotation": annotation,
                         "default": None
                         if p.default is inspect.Parameter.empty
-                        else _default_text(p.default),
+                        else _default_text(p.default, factories, p.name),
                     }
                 )
             if sig.return_annotation is not inspect.Signature.empty and kind != "class":

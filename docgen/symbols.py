@@ -223,9 +223,9 @@ def _source_order(obj: Any) -> int:
     """A sort key that follows the source; for a class, the line of its first method will do."""
     if inspect.isclass(obj):
         lines = [source_line(v) for v in vars(obj).values() if inspect.isfunction(v)]
-        lines = [n for n in lines if n is not None]
-        if lines:
-            return min(lines) - 1
+        known = [n for n in lines if n is not None]
+        if known:
+            return min(known) - 1
     return source_line(obj) or 0
 
 

@@ -165,3 +165,20 @@ def test_kernels_are_shut_down_when_the_build_ends(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Parent appears to have exited" not in result.stderr
     assert processes_in((tmp_path / "doc_nbs").resolve()) == []
+
+
+def test_build_runs_from_code_that_already_runs_an_event_loop(tmp_path: Path) -> None:
+    """As a notebook cell calling build() does: the kernel's own loop is running."""
+    import asyncio
+
+    from docgen.build import build
+    from docgen.config import load_config
+
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Nested", "print(3 * 14)")
+    config = load_config(cwd=tmp_path)
+
+    async def cell() -> object:
+        return build(config, log=lambda _: None)
+
+    report = asyncio.run(cell())
+    assert report.pages and "42\n</pre>" in (tmp_path / "site" / "index.html").read_text()

@@ -210,3 +210,24 @@ def test_show_doc_in_a_real_kernel(tmp_path: Path, linkdemo) -> None:  # type: i
     data = nb.cells[0].outputs[0]["data"]
     assert data[DOC_MIME]["name"] == "linkdemo.core.Widget"
     assert 'id="linkdemo.core.Widget"' in data["text/html"]
+
+
+def test_defaults_render_the_same_on_every_run() -> None:
+    """Functions show their name (no memory address); dataclass factories show the call."""
+    import dataclasses
+
+    from docgen.showdoc import describe
+
+    def log_to_stderr(message: str) -> None: ...
+
+    def run(log=log_to_stderr, level=3): ...  # type: ignore[no-untyped-def]
+
+    @dataclasses.dataclass
+    class Settings:
+        nav: list[str] = dataclasses.field(default_factory=list)
+        odd: dict = dataclasses.field(default_factory=lambda: {"a": 1})
+
+    defaults = {p["name"]: p["default"] for p in describe(run)["params"]}
+    assert defaults == {"log": "test_defaults_render_the_same_on_every_run.<locals>.log_to_stderr", "level": "3"}
+    factories = {p["name"]: p["default"] for p in describe(Settings)["params"]}
+    assert factories == {"nav": "list()", "odd": "..."}

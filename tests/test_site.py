@@ -54,7 +54,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     write_notebook(
         nbs / "index.ipynb",
-        "md:# Welcome home\n\n![logo](img/logo.png)\n\n## First part\n\n### Detail\n\n## Second part",
+        "md:# Welcome home\n\n![logo](img/logo.png)\n\n"
+        "## First part\n\n### Detail\n\n## Second part",
         plot,
     )
     write_notebook(nbs / "01_quickstart.ipynb", "md:Intro text before any heading.\n\n## Install")
