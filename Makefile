@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: docs test linkcheck serve bench clean venv browser
+.PHONY: docs test lint linkcheck serve bench clean venv browser
 
 venv: $(STAMP)
 
@@ -28,8 +28,12 @@ browser:
 docs: $(STAMP)
 	$(PY) -m docgen build
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check docgen tests bench examples
+	$(PY) -m mypy docgen
 
 linkcheck: $(STAMP)
 	$(PY) -m docgen check site

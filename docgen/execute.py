@@ -266,7 +266,10 @@ def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], 
         # Called from code that already runs an event loop in this thread (a notebook cell
         # calling build(), say): run in a thread of its own, where signals are not ours.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(_run_interruptibly, main, on_interrupt).result()
+            future: concurrent.futures.Future[T] = pool.submit(
+                _run_interruptibly, main, on_interrupt
+            )
+            return future.result()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     task = loop.create_task(main)

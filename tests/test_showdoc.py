@@ -228,6 +228,7 @@ def test_defaults_render_the_same_on_every_run() -> None:
         odd: dict = dataclasses.field(default_factory=lambda: {"a": 1})
 
     defaults = {p["name"]: p["default"] for p in describe(run)["params"]}
-    assert defaults == {"log": "test_defaults_render_the_same_on_every_run.<locals>.log_to_stderr", "level": "3"}
+    local = "test_defaults_render_the_same_on_every_run.<locals>.log_to_stderr"
+    assert defaults == {"log": local, "level": "3"}
     factories = {p["name"]: p["default"] for p in describe(Settings)["params"]}
     assert factories == {"nav": "list()", "odd": "..."}
