@@ -62,6 +62,7 @@ _SKIPPED_TAGS = frozenset(
     {"pre", "script", "style", "math", "svg", "summary", "button", "template", "textarea",
      "thead"}
 )
+_PRE_BLOCK = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S | re.I)
 _SKIPPED_CLASSES = frozenset(
     {"anchor", "source-link", "api-signature", "api-kind", "output-truncated", "cell-input"}
 )
@@ -179,7 +180,9 @@ def _collapse(text: str) -> str:
 def page_sections(body: str) -> list[Section]:
     """A page body's sections in order; text before the first heading has anchor ""."""
     splitter = _SectionSplitter()
-    splitter.feed(body)
+    # <pre> holds no text the index keeps and nothing that nests outside it; cutting it out
+    # first spares the parser most tags of a code-heavy page (highlighted code is all spans).
+    splitter.feed(_PRE_BLOCK.sub(" ", body))
     splitter.close()
     return splitter.sections
 
