@@ -26,7 +26,7 @@ browser:
 	  else echo "note: $(CHROMIUM) is missing; browser tests will be skipped (apt-get install chromium)"; fi; }
 
 docs: $(STAMP)
-	$(PY) -m docgen build
+	$(PY) -m docgen build --strict
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest -q
@@ -43,6 +43,7 @@ serve: $(STAMP)
 
 bench: $(STAMP) browser
 	$(PY) bench/render.py
+	$(PY) bench/render.py --synthetic
 	$(PY) bench/links.py
 	$(PY) bench/exec.py
 	$(PY) bench/search.py

@@ -51,11 +51,57 @@ def corpus_from(source: Path, into: Path) -> list[Path]:
     return sorted(into.rglob("*.ipynb"))
 
 
+def write_synthetic_corpus(into: Path, notebooks: int = 22, cells: int = 82) -> None:
+    """Notebooks of many short code cells with stored outputs, like a tutorial series:
+    the shape of the corpus behind the goal (22 notebooks, about 1,800 code cells)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    into.mkdir(parents=True, exist_ok=True)
+    for i in range(notebooks):
+        nb = new_notebook()
+        nb.metadata.kernelspec = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nb.metadata.language_info = {"name": "python", "pygments_lexer": "ipython3"}
+        nb.cells.append(new_markdown_cell(f"# Lesson {i}\n\nA generated page of many cells."))
+        for j in range(cells):
+            if j % 3 == 0:
+                nb.cells.append(
+                    new_markdown_cell(
+                        f"## Step {j}\n\nSome prose with `code`, *emphasis* and a "
+                        "[link](https://example.org).\n\n- item one\n- item two"
+                    )
+                )
+            cell = new_code_cell(
+                f"import numpy as np\nx = np.arange({j})\nfor k in range(3):\n"
+                "    print(k, x.sum())\nx.mean()",
+                execution_count=j + 1,
+            )
+            cell.outputs = [
+                new_output("stream", name="stdout", text="0 1\n1 2\n2 3\n"),
+                new_output("execute_result", data={"text/plain": f"{j}.5"}, execution_count=j + 1),
+            ]
+            nb.cells.append(cell)
+        nbformat.write(nb, into / f"{i:02d}_lesson.ipynb")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=REPO / "site")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="use 22 generated notebooks of 82 short code cells each instead of a folder",
+    )
     args = parser.parse_args()
+    if args.synthetic:
+        generated = tempfile.TemporaryDirectory()
+        args.corpus = Path(generated.name)
+        write_synthetic_corpus(args.corpus)
     if not args.corpus.is_dir() or not any(args.corpus.rglob("*.ipynb")):
         print(f"no notebooks under {args.corpus}; run `make docs` first or name a folder")
         return 2
@@ -94,6 +140,7 @@ def main() -> int:
         theirs = statistics.median(times["nbconvert"])
         size_ours = statistics.median(page_sizes(work / "docgen", {"404.html"}))
         size_theirs = statistics.median(page_sizes(work / "nbconvert", set()))
+
     def runs(name: str) -> str:
         return ", ".join(f"{t:.2f}" for t in times[name])
 
