@@ -85,7 +85,7 @@ def write_synthetic_corpus(into: Path, notebooks: int = 22, cells: int = 82) -> 
                 new_output("execute_result", data={"text/plain": f"{j}.5"}, execution_count=j + 1),
             ]
             nb.cells.append(cell)
-        nbformat.write(nb, into / f"{i:02d}_lesson.ipynb")
+        nbformat.write(nb, into / f"lesson_{i:02d}.ipynb")
 
 
 def main() -> int:
