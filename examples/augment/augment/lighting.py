@@ -6,12 +6,10 @@ Images are expected in [0, 1] and are clamped back into that range.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .functional import Param, per_image
-from .transforms import Range, Transform, _as_range, _uniform
+from .transforms import Range, Transform, _as_range, _log_uniform, _positive_range, _uniform
 
 __all__ = ["brightness", "contrast", "PixelTransform", "Brightness", "Contrast"]
 
@@ -105,14 +103,10 @@ class Contrast(PixelTransform):
 
     def __init__(self, factor: tuple[float, float] = (0.7, 1.4), p: float = 1.0) -> None:
         super().__init__(p)
-        low, high = _as_range(factor)
-        if low <= 0:
-            raise ValueError(f"contrast factors must be positive, got {factor}")
-        self.factor = (low, high)
+        self.factor = _positive_range(factor, "contrast")
 
     def draw(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
-        low, high = math.log(self.factor[0]), math.log(self.factor[1])
-        return _uniform((n, 1), low, high, generator).exp()
+        return _log_uniform(n, self.factor, generator)
 
     def apply(self, images: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         return contrast(images, params[:, 0].to(images.device))

@@ -49,6 +49,22 @@ def _uniform(
     return low + (high - low) * u
 
 
+def _positive_range(value: tuple[float, float], what: str) -> tuple[float, float]:
+    """A ``(low, high)`` range of factors, which must be positive to be drawn log-uniformly."""
+    low, high = _as_range(value)
+    if low <= 0:
+        raise ValueError(f"{what} factors must be positive, got {value}")
+    return low, high
+
+
+def _log_uniform(
+    n: int, factors: tuple[float, float], generator: torch.Generator | None
+) -> torch.Tensor:
+    """``(n, 1)`` factors whose logarithms are uniform: x2 as likely as x0.5."""
+    low, high = math.log(factors[0]), math.log(factors[1])
+    return _uniform((n, 1), low, high, generator).exp()
+
+
 class Transform:
     """Base class of random transforms.
 
@@ -178,14 +194,10 @@ class Zoom(GeometricTransform):
 
     def __init__(self, scale: tuple[float, float] = (1.0, 1.2), p: float = 1.0) -> None:
         super().__init__(p)
-        low, high = _as_range(scale)
-        if low <= 0:
-            raise ValueError(f"zoom factors must be positive, got {scale}")
-        self.scale = (low, high)
+        self.scale = _positive_range(scale, "zoom")
 
     def draw(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
-        low, high = math.log(self.scale[0]), math.log(self.scale[1])
-        return _uniform((n, 1), low, high, generator).exp()
+        return _log_uniform(n, self.scale, generator)
 
     def matrix(self, params: torch.Tensor, size: Size) -> torch.Tensor:
         return geometry.zoom_matrix(params[:, 0])
