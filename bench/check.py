@@ -21,13 +21,13 @@ import shutil
 import sys
 import tempfile
 import time
-from importlib.metadata import entry_points
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from docgen.check import check_site  # noqa: E402
 from docgen.inventory import InventoryItem, write_inventory  # noqa: E402
+from docgen.symbols import nbdev_indexes  # noqa: E402
 
 GOAL_PAGES_PER_S = 1000.0
 HTMLTEST_PAGES_PER_S = 2000 / 8.6
@@ -69,10 +69,8 @@ CODE = (
 
 
 def external_urls() -> list[str]:
-    urls = []
-    for ep in entry_points(group="nbdev"):
-        urls += [u for module in ep.load()["syms"].values() for u in module.values()]
-    return sorted(urls)
+    indexes, _ = nbdev_indexes()
+    return sorted(url for entries in indexes.values() for _, url in entries)
 
 
 def page_path(i: int) -> str:

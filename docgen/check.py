@@ -24,13 +24,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import unescape
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from .inventory import read_inventory
 from .linkcheck_http import HttpOptions, check_url, check_urls, check_urls_cached
+from .symbols import nbdev_indexes
 
 __all__ = [
     "CheckReport",
@@ -204,16 +204,11 @@ def load_inventories(
     installed through the `nbdev` entry-point group (nbdev-pytorch, nbdev-stdlib, ...).
     """
     found: list[Inventory] = []
-    warnings = []
+    warnings: list[str] = []
     if nbdev:
-        for ep in entry_points(group="nbdev"):
-            try:
-                syms = ep.load()["syms"]
-                urls = [url for module in syms.values() for url in module.values()]
-            except Exception as e:  # a broken third-party index must not stop the check
-                warnings.append(f"nbdev index '{ep.name}' ({ep.value}) can't be loaded: {e}")
-                continue
-            found += _inventory_from_urls(ep.name, urls)
+        indexes, warnings = nbdev_indexes()
+        for name, entries in indexes.items():
+            found += _inventory_from_urls(name, (url for _, url in entries))
     for base, data in (inventories or {}).items():
         try:
             raw = data if isinstance(data, bytes) else Path(data).read_bytes()

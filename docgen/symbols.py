@@ -386,20 +386,22 @@ def import_object(name: str) -> Any:
 # --- other projects' docs -----------------------------------------------------------
 
 
-def nbdev_indexes() -> tuple[dict[str, str], list[str]]:
-    """name -> absolute URL from every installed package's `nbdev` entry point."""
-    urls: dict[str, str] = {}
+def nbdev_indexes() -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """Every installed package's `nbdev` entry-point index, by entry-point name: its
+    (name, URL) entries in file order; and a problem for each index that cannot be loaded."""
+    indexes: dict[str, list[tuple[str, str]]] = {}
     problems = []
     for ep in sorted(entry_points(group="nbdev"), key=lambda e: e.name):
         try:
-            index = ep.load()
-            for names in index["syms"].values():
-                for name, url in names.items():
-                    if isinstance(url, str) and url.startswith(("http://", "https://")):
-                        urls.setdefault(name, url)
+            syms = ep.load()["syms"]
+            indexes[ep.name] = [
+                (name, url) for module in syms.values() for name, url in module.items()
+            ]
         except Exception as e:  # a third-party index that cannot be loaded is skipped
-            problems.append(f"the nbdev index of '{ep.name}' cannot be read ({e}); skipped")
-    return urls, problems
+            problems.append(
+                f"the nbdev index of '{ep.name}' ({ep.value}) cannot be read ({e}); skipped"
+            )
+    return indexes, problems
 
 
 def _is_url(location: str) -> bool:
@@ -490,11 +492,13 @@ def external_index(
     for name, location in inventories.items():
         for key, url in load_inventory(name, location, root, out, warn).items():
             urls.setdefault(key, url)
-    nbdev, problems = nbdev_indexes()
+    indexes, problems = nbdev_indexes()
     for problem in problems:
         warn(problem)
-    for key, url in nbdev.items():
-        urls.setdefault(key, url)
+    for entries in indexes.values():
+        for key, url in entries:
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                urls.setdefault(key, url)
     return urls
 
 
