@@ -1,4 +1,4 @@
-"""ANSI escape sequences (colours in tracebacks and logs) turned into HTML spans."""
+"""ANSI escape sequences (colours in tracebacks and logs): turned into HTML spans, or removed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import html
 import re
 
 _SGR = re.compile(r"\x1b\[((?:\d+;)*\d*)m")
-_OTHER_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-ln-z]|\x1b[()][A-Z0-9]|\x1b[=>]")
+_NOT_CSI = r"\x1b[()][A-Z0-9]|\x1b[=>]"  # character-set and keypad-mode switches
+_OTHER_ESCAPES = re.compile(rf"\x1b\[[0-9;?]*[A-Za-ln-z]|{_NOT_CSI}")  # all but SGR's `m`
+_ESCAPES = re.compile(rf"\x1b\[[0-9;?]*[A-Za-z]|{_NOT_CSI}")
 _NAMES = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
 
 
@@ -102,6 +104,11 @@ class _State:
         attrs = f' class="{" ".join(classes)}"' if classes else ""
         attrs += f' style="{";".join(styles)}"' if styles else ""
         return f"<span{attrs}>"
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without its escape sequences, for plain-text messages."""
+    return _ESCAPES.sub("", text)
 
 
 def ansi_to_html(text: str) -> str:

@@ -16,7 +16,6 @@ import ast
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -33,10 +32,10 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from .ansi import strip_ansi
 from .errors import DocgenError
 from .notebooks import cell_options
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _MAX_TRACEBACK_FRAMES = 6
 STARTUP_TIMEOUT = 60
 
@@ -67,10 +66,6 @@ else:
 _PROBE_EXPRESSION = (
     f"(lambda ns: (exec({_PROBE!r}, ns), __import__('json').dumps(ns['info']))[1])({{}})"
 )
-
-
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
 
 
 def _cell_excerpt(source: str, lines: int = 4) -> str:
