@@ -165,10 +165,7 @@ def doc_output_renderer(resolver: PageResolver, config: Config) -> DocRenderer:
             return None  # not ours after all: the output's HTML is shown instead
         anchor = None
         if data.get("home", True):
-            anchor, n = data["name"], 1
-            while anchor in ctx.used_ids:
-                anchor, n = f"{data['name']}-{n}", n + 1
-            ctx.used_ids.add(anchor)
+            anchor = ctx.claim_id(data["name"])
             level = int(data.get("level") or 3)
             ctx.headings.append(Heading(level, anchor, data.get("display") or data["name"]))
 

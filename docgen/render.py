@@ -86,7 +86,11 @@ class PageContext:
         return self.href(name)
 
     def unique_id(self, text: str) -> str:
-        base = slugify(text, "-") or "section"
+        """A new anchor for a heading's text: its slug, made unique on the page."""
+        return self.claim_id(slugify(text, "-") or "section")
+
+    def claim_id(self, base: str) -> str:
+        """`base`, else `base-1`, `base-2`, ...: the first this page has not used, now used."""
         anchor, n = base, 1
         while anchor in self.used_ids:
             anchor = f"{base}-{n}"
