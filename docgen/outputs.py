@@ -6,7 +6,6 @@ page; very large text is cut with a notice so one chatty cell cannot bloat a pag
 
 from __future__ import annotations
 
-import base64
 import re
 
 from .ansi import ansi_to_html
@@ -65,9 +64,7 @@ def _merge_streams(outputs: list) -> list:
 
 
 def _image_html(mime: str, data: str | list[str], metadata: dict, ctx: PageContext) -> str:
-    raw = _text(data)
-    content = raw.encode() if mime == "image/svg+xml" else base64.b64decode(raw)
-    src = ctx.add_image(content, mime)
+    src = ctx.add_notebook_image(_text(data), mime)
     meta = metadata.get(mime, {}) if isinstance(metadata.get(mime), dict) else {}
     size = "".join(f' {k}="{int(meta[k])}"' for k in ("width", "height") if k in meta)
     return f'<img src="{src}" alt="output image"{size} loading="lazy">'

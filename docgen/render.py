@@ -85,6 +85,11 @@ class PageContext:
         self.images[name] = data
         return self.href(name)
 
+    def add_notebook_image(self, data: str, mime: str) -> str:
+        """`add_image` for an image as a notebook stores it: base64, or SVG as text."""
+        raw = data.encode() if mime == "image/svg+xml" else base64.b64decode(data)
+        return self.add_image(raw, mime)
+
     def unique_id(self, text: str) -> str:
         """A new anchor for a heading's text: its slug, made unique on the page."""
         return self.claim_id(slugify(text, "-") or "section")
@@ -209,8 +214,7 @@ def _image_src(src: str, ctx: PageContext) -> str:
             ctx.warnings.append(f"{ctx.where()}: image attachment '{name}' is not in the cell")
             return src
         mime, data = next(iter(bundle.items()))
-        raw = data.encode() if mime == "image/svg+xml" else base64.b64decode(data)
-        return ctx.add_image(raw, mime)
+        return ctx.add_notebook_image(data, mime)
     if _SCHEME.match(src) or src.startswith(("/", "#")):
         return src
     path = (ctx.nb_dir / src.split("#")[0].split("?")[0]).resolve()
