@@ -29,8 +29,6 @@ import json
 import os
 import pkgutil
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
@@ -417,6 +415,10 @@ def inventory_url(location: str) -> tuple[str, str]:
 
 
 def _download(url: str, timeout: float = 10.0) -> bytes:
+    # Imported here, not at the top: `import docgen` runs in every notebook's kernel (for
+    # show_doc), which never downloads anything.
+    import urllib.request
+
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - configured URL
         return response.read()
 
@@ -448,7 +450,7 @@ def load_inventory(
             try:
                 fresh = fetch(url)
                 read_inventory(fresh)  # only a valid inventory replaces the cached one
-            except (OSError, ValueError, urllib.error.URLError) as e:
+            except (OSError, ValueError) as e:  # urllib's URLError is an OSError
                 if data is None:
                     warn(
                         f"inventory '{name}' cannot be downloaded from {url} ({e}) and is not "
