@@ -28,6 +28,7 @@ from .render import Heading, MarkdownRenderer, PageContext
 from .showdoc import DOC_MIME, ShowDoc, describe, render_doc_html
 from .site import Page, render_page
 from .symbols import (
+    API_DIR,
     PageEntry,
     SymbolIndex,
     api_page_url,
@@ -37,7 +38,6 @@ from .symbols import (
     symbols_json,
 )
 
-API_DIR = "api"
 _NOTEBOOK_METADATA = {
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
     "language_info": {"name": "python"},
@@ -123,11 +123,10 @@ def api_notebooks(
 
 
 def _source(nbs: Path, stem: str) -> Source:
-    url = api_page_url(stem) if stem != "index" else f"{API_DIR}/index.html"
     return Source(
         path=nbs / API_DIR / f"{stem}.ipynb",
         rel=PurePosixPath(f"{API_DIR}/{stem}.ipynb"),
-        url=url,
+        url=api_page_url(stem),
         generated=True,
     )
 

@@ -41,6 +41,7 @@ from .inventory import InventoryItem, read_inventory, write_inventory
 # Each kind is also the symbol's role in objects.inv (`py:class`, `py:property`, ...).
 KINDS = ("module", "class", "function", "method", "property")
 CACHE_DIR = ".docgen_cache/inventories"
+API_DIR = "api"  # the site folder of the generated API pages
 # A cached inventory younger than this is used as is; an older one is refreshed when the
 # network allows, and used anyway (with a warning) when it doesn't.
 INVENTORY_MAX_AGE_S = 7 * 24 * 3600
@@ -554,7 +555,8 @@ class SymbolIndex:
 
 
 def api_page_url(module: str) -> str:
-    return f"api/{module}.html"
+    """The generated page of `module` ("index": of the API overview), from the site root."""
+    return f"{API_DIR}/{module}.html"
 
 
 # --- what this site publishes -------------------------------------------------------
