@@ -61,9 +61,7 @@ class Page:
     @property
     def toc(self) -> list[Heading]:
         """Headings for the on-page table of contents: below the title, two levels deep."""
-        title = next((h for h in self.headings if h.level == 1), None) or next(
-            iter(self.headings), None
-        )
+        title = _title_heading(self.headings)
         rest = [h for h in self.headings if h is not title]
         top = min((h.level for h in rest), default=2)
         return [h for h in rest if h.level <= top + 1]
@@ -100,11 +98,24 @@ def template_environment(user_templates: Path | None) -> jinja2.Environment:
     )
 
 
+def _title_heading(headings: list[Heading]) -> Heading | None:
+    """The heading that names a page: its first h1, else its first heading."""
+    return next((h for h in headings if h.level == 1), None) or next(iter(headings), None)
+
+
+def _label(name: str) -> str:
+    """A file or folder name as a title: '01_data_loading' -> 'Data loading'."""
+    return strip_prefix(name).replace("_", " ").capitalize()
+
+
+def _root_of(url: str) -> str:
+    """The relative path from the page at `url` to the site root: "" or "../" per folder."""
+    return "../" * (len(PurePosixPath(url).parts) - 1)
+
+
 def page_title(headings: list[Heading], source: Source) -> str:
-    first_h1 = next((h for h in headings if h.level == 1), None)
-    if first_h1 or headings:
-        return (first_h1 or headings[0]).text
-    return strip_prefix(source.rel.stem).replace("_", " ").capitalize()
+    title = _title_heading(headings)
+    return title.text if title is not None else _label(source.rel.stem)
 
 
 def render_page(
@@ -122,11 +133,10 @@ def render_page(
     `resolve` links backticked names, `link_code` names in code cells (see links.py), and
     `mime_renderers` render output types the build knows better (show_doc's, apidocs.py).
     """
-    depth = len(PurePosixPath(source.url).parts) - 1
     ctx = PageContext(
         source=str(source.path),
         nb_dir=source.path.parent,
-        root="../" * depth,
+        root=_root_of(source.url),
         page_links=_links_from(source, page_links),
         resolve=resolve,
         link_code=link_code,
@@ -196,11 +206,7 @@ def navigation(pages: list[Page]) -> list[NavSection]:
         if key and page.source.rel.stem == "index":
             titles[key] = page.title
     return [
-        NavSection(
-            titles.get(key)
-            or " / ".join(strip_prefix(p).replace("_", " ").capitalize() for p in key.split("/")),
-            items,
-        )
+        NavSection(titles.get(key) or " / ".join(_label(p) for p in key.split("/")), items)
         for key, items in sections.items()
     ]
 
@@ -227,12 +233,11 @@ def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
     nav = navigation(pages)
     files: dict[str, bytes] = {}
     for i, page in enumerate(pages):
-        root = "../" * (len(PurePosixPath(page.url).parts) - 1)
         html = page_template.render(
             site_title=config.title,
             page=page,
             nav=nav,
-            root=root,
+            root=_root_of(page.url),
             prev=pages[i - 1] if i > 0 else None,
             next=pages[i + 1] if i + 1 < len(pages) else None,
             colab=""
@@ -250,15 +255,13 @@ def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
         .render(site_title=config.title, nav=nav, root=root_404, version=__version__)
         .encode()
     )
-    static = templates_dir() / "static"
-    for path in sorted(static.rglob("*")):
-        if path.is_file():
-            files[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
+    statics = [templates_dir() / "static"]
     if config.templates is not None and (config.templates / "static").is_dir():
-        for path in sorted((config.templates / "static").rglob("*")):
+        statics.append(config.templates / "static")  # a user's file replaces the theme's
+    for static in statics:
+        for path in sorted(static.rglob("*")):
             if path.is_file():
-                rel = path.relative_to(config.templates / "static").as_posix()
-                files[f"{STATIC_DIR}/{rel}"] = path.read_bytes()
+                files[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
     files[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
     files.update(search_files(pages))
     files[".nojekyll"] = b""
