@@ -24,6 +24,7 @@ from markdown.extensions import Extension
 from markdown.extensions.toc import slugify
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor, InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import HTML_PLACEHOLDER_RE
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
@@ -33,7 +34,6 @@ from pygments.util import ClassNotFound
 from .notebooks import CellOptions, parse_directives
 
 IMAGE_DIR = "_images"
-_STASH = re.compile("\x02wzxhzdk:\\d+\x03")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 Resolver = Callable[[str], "str | None"]
 
@@ -155,7 +155,7 @@ class _PageTreeprocessor(Treeprocessor):
         ctx: PageContext = self.ctx_of()
         for el in root.iter():
             if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                text = _STASH.sub("", "".join(el.itertext())).strip()
+                text = HTML_PLACEHOLDER_RE.sub("", "".join(el.itertext())).strip()
                 anchor = el.get("id") or ctx.unique_id(text)
                 ctx.used_ids.add(anchor)
                 el.set("id", anchor)
@@ -172,7 +172,6 @@ class _PageTreeprocessor(Treeprocessor):
 
 
 _RAW_LINK_TAG = re.compile(r"<(/?)a(?=[\s>/])", re.IGNORECASE)
-_STASH_INDEX = re.compile("\x02wzxhzdk:(\\d+)\x03")
 
 
 def _unlink_nested(root: etree.Element, raw_html: list) -> None:
@@ -185,7 +184,7 @@ def _unlink_nested(root: etree.Element, raw_html: list) -> None:
 
     def count(text: str | None) -> None:
         nonlocal open_raw
-        for m in _STASH_INDEX.finditer(text or ""):
+        for m in HTML_PLACEHOLDER_RE.finditer(text or ""):
             index = int(m.group(1))
             block = str(raw_html[index]) if index < len(raw_html) else ""
             for tag in _RAW_LINK_TAG.finditer(block):
