@@ -52,7 +52,10 @@ class PageContext:
     source: str  # the notebook, as named in messages
     nb_dir: Path  # folder the notebook's relative image paths start from
     root: str  # relative path from the page to the site root: "" or "../"
-    page_links: dict[str, str] = field(default_factory=dict)  # notebook path -> page url
+    # Every notebook of the docs, by path relative to the notebooks folder -> its page url;
+    # and this notebook's folder in the same terms, where its links to notebooks start.
+    page_links: dict[str, str] = field(default_factory=dict)
+    folder: str = ""
     resolve: Resolver | None = None  # backticked name -> url, or None
     link_code: Resolver | None = None  # dotted name in a code cell -> url, or None
     # Output mime types rendered by the build rather than as stored (show_doc's description):
@@ -231,7 +234,7 @@ def _notebook_href(href: str, ctx: PageContext) -> str:
     path, _, fragment = href.partition("#")
     if not path.endswith(".ipynb"):
         return href
-    target = ctx.page_links.get(posixpath.normpath(path))
+    target = ctx.page_links.get(posixpath.normpath(posixpath.join(ctx.folder, path)))
     if target is None:
         ctx.warnings.append(f"{ctx.where()}: link to '{href}', which is not a notebook of the docs")
         return href

@@ -8,7 +8,6 @@ lays every page, image, notebook copy and asset out as a {path: bytes} mapping; 
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 import shutil
 import tempfile
@@ -137,7 +136,8 @@ def render_page(
         source=str(source.path),
         nb_dir=source.path.parent,
         root=_root_of(source.url),
-        page_links=_links_from(source, page_links),
+        page_links=page_links,
+        folder=source.rel.parent.as_posix(),
         resolve=resolve,
         link_code=link_code,
         mime_renderers=dict(mime_renderers or {}),
@@ -185,15 +185,6 @@ def render_page(
         notebook=nb,
         warnings=ctx.warnings,
     )
-
-
-def _links_from(source: Source, page_links: dict[str, str]) -> dict[str, str]:
-    """Notebook paths as written in `source` (relative to its folder) -> site-root urls."""
-    folder = str(source.rel.parent)
-    links = {}
-    for rel, url in page_links.items():
-        links[posixpath.relpath(rel, folder)] = url
-    return links
 
 
 def navigation(pages: list[Page]) -> list[NavSection]:
