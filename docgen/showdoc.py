@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .symbols import source_line
+from .symbols import member_function, source_line
 
 __all__ = ["DOC_MIME", "show_doc", "doc", "describe", "render_doc_html"]
 
@@ -149,9 +149,7 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
              home: bool = True) -> dict[str, Any]:
     """A plain-JSON description of `obj`: what `render_doc_html` needs, nothing live."""
     kind = _kind(obj)
-    target: Any = obj.fget if isinstance(obj, property) else obj
-    if isinstance(target, staticmethod | classmethod):
-        target = target.__func__
+    target = member_function(obj)
     fullname = name or full_name(obj)
     module = obj.__name__ if kind == "module" else (getattr(target, "__module__", "") or "")
     qualname = getattr(target, "__qualname__", "") or fullname

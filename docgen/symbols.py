@@ -172,16 +172,22 @@ def _member_kind(value: Any) -> str | None:
     return None
 
 
+def member_function(obj: Any) -> Any:
+    """The function behind a property (its getter), staticmethod or classmethod; else `obj`."""
+    if isinstance(obj, property):
+        obj = obj.fget
+    if isinstance(obj, staticmethod | classmethod):
+        obj = obj.__func__
+    return obj
+
+
 def source_line(obj: Any) -> int | None:
     """The line an object's source starts on, or None when it has no Python source.
 
     Functions carry it in their code object; only classes need inspect's search of the
     module's source, which parses the whole file each time.
     """
-    if isinstance(obj, property):
-        obj = obj.fget
-    if isinstance(obj, staticmethod | classmethod):
-        obj = obj.__func__
+    obj = member_function(obj)
     code = getattr(inspect.unwrap(obj), "__code__", None) if callable(obj) else None
     if code is not None:
         return int(code.co_firstlineno)
@@ -272,9 +278,7 @@ def discover_api(packages: list[str]) -> ProjectApi:
                 members.append((attr, value, kind))
         for attr, value, kind in members:
             name = f"{class_name}.{attr}"
-            target = value.fget if isinstance(value, property) else value
-            if isinstance(value, staticmethod | classmethod):
-                target = value.__func__
+            target = member_function(value)
             symbols[name] = Symbol(
                 name=name,
                 kind=kind,
