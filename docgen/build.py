@@ -15,6 +15,8 @@ from .apidocs import api_notebooks, documented_symbols, render_linked_page, site
 from .config import Config
 from .errors import BuildFailed, DocgenError
 from .execute import (
+    CACHED,
+    RAN,
     Listener,
     Machine,
     NotebookRun,
@@ -130,7 +132,7 @@ def build(
         pages=pages,
         out=config.out,
         warnings=warnings,
-        executed=statuses.count("ran"),
-        cached=statuses.count("cached"),
+        executed=statuses.count(RAN),
+        cached=statuses.count(CACHED),
         seconds=time.perf_counter() - start,
     )

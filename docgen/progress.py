@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from .execute import CACHED, FAILED, GPU_OUTPUTS, NOT_RUN, RAN
+
 Log = Callable[[str], None]
 
 
@@ -38,11 +40,11 @@ class PlainProgress:
     def finished(self, path: Path, status: str, seconds: float) -> None:
         name = self._name(path)
         lines = {
-            "ran": f"ran {name} in {seconds:.1f} s",
-            "failed": f"failed {name} after {seconds:.1f} s",
-            "cached": f"cached {name}",
-            "outputs of a GPU run": f"kept the outputs of a GPU run for {name}",
-            "not run": f"not run (needs a GPU) {name}",
+            RAN: f"ran {name} in {seconds:.1f} s",
+            FAILED: f"failed {name} after {seconds:.1f} s",
+            CACHED: f"cached {name}",
+            GPU_OUTPUTS: f"kept the outputs of a GPU run for {name}",
+            NOT_RUN: f"not run (needs a GPU) {name}",
         }
         self.log(lines.get(status, f"{status} {name}"))
 
@@ -110,9 +112,9 @@ class LiveProgress(PlainProgress):
     def finished(self, path: Path, status: str, seconds: float) -> None:
         with self._lock:
             self.running.pop(path, None)
-            key = {"failed": "failed", "cached": "cached"}.get(status, "done")
+            key = {FAILED: "failed", CACHED: "cached"}.get(status, "done")
             self.counts[key] += 1
-            if status == "failed":
+            if status == FAILED:
                 super().finished(path, status, seconds)
             self._redraw()
 

@@ -63,6 +63,7 @@ def timing_report(
     runs: Sequence[NotebookRun], workers: int, slow_cell: float, seconds: float
 ) -> dict[str, Any]:
     """Plain data for the report: per notebook, its slow cells, and the cache's hits."""
+    from .execute import CACHED, RAN  # execute imports this module
     notebooks = []
     for run in runs:
         slow = [
@@ -91,7 +92,7 @@ def timing_report(
         "workers": workers,
         "slow_cell_seconds": slow_cell,
         "execute_seconds": round(seconds, 3),
-        "cache": {"hits": statuses.count("cached"), "runs": statuses.count("ran")},
+        "cache": {"hits": statuses.count(CACHED), "runs": statuses.count(RAN)},
         "notebooks": notebooks,
     }
 
