@@ -197,3 +197,22 @@ def test_source_notebooks_are_not_modified_by_a_build(tmp_path: Path) -> None:
     before = nb.read_bytes()
     build(load_config(cwd=tmp_path, overrides={"execute": False}), log=lambda _: None)
     assert nb.read_bytes() == before
+
+
+def test_links_between_notebooks_point_at_their_pages(tmp_path: Path) -> None:
+    nbs = tmp_path / "doc_nbs"
+    write_notebook(nbs / "index.ipynb", "md:# Home\n\n[basics](guide/01_basics.ipynb#setup)")
+    write_notebook(
+        nbs / "guide" / "01_basics.ipynb",
+        "md:# Basics\n\n## Setup\n\n[home](../index.ipynb), [next](02_more.ipynb), "
+        "[self](01_basics.ipynb#setup), [gone](missing.ipynb)",
+    )
+    write_notebook(nbs / "guide" / "02_more.ipynb", "md:# More")
+    report = build(load_config(cwd=tmp_path, overrides={"execute": False}), log=lambda _: None)
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert '<a href="guide/basics.html#setup">basics</a>' in home
+    basics = (tmp_path / "site" / "guide" / "basics.html").read_text()
+    assert '<a href="../index.html">home</a>' in basics
+    assert '<a href="../guide/more.html">next</a>' in basics
+    assert '<a href="../guide/basics.html#setup">self</a>' in basics
+    assert [w for w in report.warnings if "missing.ipynb" in w and "01_basics.ipynb" in w]
