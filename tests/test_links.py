@@ -380,3 +380,23 @@ def test_inventory_downloads_once_and_works_offline(tmp_path: Path) -> None:
     assert load_inventory("other", site, empty, empty / "site", warn=warnings.append,
                           fetch=offline) == {}
     assert "not cached" in warnings[1]
+
+
+def test_names_documented_by_their_dotted_path_need_no_import(
+    index: SymbolIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`nn.Conv2d` is `torch.nn.Conv2d` by the import alone: resolving it imports nothing.
+    Only a name whose path is not documented (an alias) needs the object."""
+    from docgen import links
+
+    imported: list[str] = []
+    real_import = links._import
+    monkeypatch.setattr(links, "_import", lambda m: imported.append(m) or real_import(m))
+    namespace, defined = notebook_namespace(["import torch.nn as nn", "from torch import Tensor"])
+    resolver = PageResolver(index, namespace, defined)
+    assert resolver("nn.Conv2d") == index.lookup("torch.nn.Conv2d")
+    assert resolver("Tensor.view") == index.lookup("torch.Tensor.view")
+    assert resolver.resolve_code("nn.Conv2d") == index.lookup("torch.nn.Conv2d")
+    assert imported == []
+    assert resolver("nn.Parameter") == index.lookup("torch.nn.parameter.Parameter")
+    assert imported == ["torch.nn"]
