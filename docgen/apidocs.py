@@ -27,6 +27,7 @@ from .notebooks import Source, cell_options
 from .render import Heading, MarkdownRenderer, PageContext
 from .showdoc import DOC_MIME, ShowDoc, describe, render_doc_html
 from .site import Page, render_page
+from .urls import href
 from .symbols import (
     API_DIR,
     PageEntry,
@@ -47,7 +48,8 @@ _NOTEBOOK_METADATA = {
 def documented_symbols(
     pages: list[tuple[Source, nbformat.NotebookNode]],
 ) -> dict[str, str]:
-    """name -> "page.html#anchor" for every `show_doc` output a page shows; first page wins."""
+    """name -> "page.html#anchor" (a link from the site root) for every `show_doc` output a
+    page shows; first page wins."""
     homes: dict[str, str] = {}
     for source, nb in pages:
         for cell in nb.cells:
@@ -59,7 +61,7 @@ def documented_symbols(
             for out in cell.get("outputs", []):
                 data = out.get("data", {}).get(DOC_MIME)
                 if isinstance(data, dict) and data.get("home", True) and data.get("name"):
-                    homes.setdefault(data["name"], f"{source.url}#{data['name']}")
+                    homes.setdefault(data["name"], href(source.url, data["name"]))
     return homes
 
 
@@ -150,7 +152,7 @@ def source_url(data: dict[str, Any], config: Config) -> str | None:
     except ValueError:
         return None  # not a file of this repository
     anchor = f"#L{line}" if data.get("kind") != "module" else ""
-    return f"{config.repo.rstrip('/')}/blob/{config.branch}/{rel}{anchor}"
+    return f"{config.repo.rstrip('/')}/blob/{href(config.branch)}/{href(rel)}{anchor}"
 
 
 DocRenderer = Callable[[Any, PageContext, MarkdownRenderer], "str | None"]

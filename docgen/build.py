@@ -113,6 +113,9 @@ def build(
     md = MarkdownRenderer()
     page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
     pages = [render_linked_page(s, nb, md, config, page_links, index) for s, nb in all_pages]
+    errors = [e for page in pages for e in page.errors]
+    if errors:  # an image from outside the project, ...: never a site that publishes it
+        raise BuildFailed(errors)
     if runs:
         pages[: len(runs)] = [
             with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)

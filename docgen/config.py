@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,12 @@ class Config:
         "once into .docgen_cache/), or a local folder or objects.inv path.",
     )
     strict: bool = _option(False, "Treat warnings (missing images, unresolved names) as errors.")
+    allow_remote: list[str] = _option(
+        [],
+        "Hosts the site may load images, scripts, stylesheets and frames from, e.g. "
+        '["cdn.plot.ly", "*.example.org"] (`*.` accepts every subdomain). A page that loads '
+        "anything from another host is a warning: the site makes no network requests.",
+    )
     workers: int = _option(
         0, "Notebooks executed at once, each in its own kernel; 0: one per CPU core.", minimum=0
     )
@@ -191,7 +198,18 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
         if name not in options:
             raise _unknown(name, "", where)
         values[name] = _check_type(name, value, options[name], where)
+        if name == "allow_remote":
+            _check_hosts(value, where)
     return values
+
+
+def _check_hosts(hosts: list[str], where: str) -> None:
+    for host in hosts:
+        if not re.fullmatch(r"(\*\.)?[^\s/:*@\[\]]+", host):
+            raise UsageError(
+                f"{where}: allow_remote wants host names such as 'cdn.example.org' or "
+                f"'*.example.org', not {host!r}"
+            )
 
 
 def read_toml(path: Path) -> dict[str, Any]:

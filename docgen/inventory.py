@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["InventoryItem", "read_inventory", "write_inventory"]
+__all__ = ["InventoryItem", "read_inventory", "writable", "write_inventory"]
 
 _HEADER = b"# Sphinx inventory version 2"
 # Exactly as Sphinx parses a line: names may contain spaces (std:label, std:term), so the
@@ -98,18 +98,18 @@ def read_inventory(data: bytes, base_url: str = "") -> list[InventoryItem]:
     return items
 
 
-def _entry_line(item: InventoryItem) -> str:
+def _line_of(item: InventoryItem) -> str | None:
+    """The item's line, or None when no reader could read it back as the same item."""
     uri = item.uri
     if uri.endswith(item.name):
         uri = uri[: len(uri) - len(item.name)] + "$"
     elif uri.endswith("$"):
-        raise ValueError(f"inventory item {item.name!r}: a uri can't end in '$' ({uri!r})")
+        return None
     dispname = " ".join(item.dispname.split()) or "-"  # a title may span lines
     dispname = "-" if dispname == item.name else dispname
     line = f"{item.name} {item.domain}:{item.role} {item.priority} {uri} {dispname}"
     # Some names can't be written so that they read back the same (a line break, a
-    # trailing space, a name that itself looks like `x d:r 1 uri`): refuse them here
-    # rather than write an inventory that other tools misread.
+    # trailing space, a name that itself looks like `x d:r 1 uri`).
     m = _LINE.fullmatch(line.rstrip())
     expected = (item.name, f"{item.domain}:{item.role}", str(item.priority), uri, dispname)
     if (
@@ -118,13 +118,30 @@ def _entry_line(item: InventoryItem) -> str:
         or ":" in item.domain
         or (item.dispname.strip() == "-" and item.name != "-")
     ):
+        return None
+    return line + "\n"
+
+
+def writable(item: InventoryItem) -> bool:
+    """Whether `item` can be written so that every reader reads it back the same."""
+    return _line_of(item) is not None
+
+
+def _entry_line(item: InventoryItem) -> str:
+    line = _line_of(item)
+    if line is None:
+        if item.uri.endswith("$") and not item.uri.endswith(item.name):
+            raise ValueError(
+                f"inventory item {item.name!r}: a uri can't end in '$' ({item.uri!r})"
+            )
+        # Refused here rather than written into an inventory that other tools misread.
         raise ValueError(
             f"inventory item {item.name!r} ({item.domain}:{item.role}) can't be written "
             "to objects.inv unambiguously: names must be single lines without leading or "
             "trailing spaces, domains and roles single words (a domain without ':'), uris "
             "can't contain spaces, and a display name can't be '-'"
         )
-    return line + "\n"
+    return line
 
 
 def write_inventory(project: str, version: str, items: Iterable[InventoryItem]) -> bytes:

@@ -11,8 +11,10 @@ import functools
 import hashlib
 import html
 import mimetypes
+import os
 import posixpath
 import re
+import stat
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from pygments.token import STANDARD_TYPES, Token, _TokenType
 from pygments.util import ClassNotFound
 
 from .notebooks import CellOptions, parse_directives
+from .urls import href, path_of
 
 IMAGE_DIR = "_images"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -52,6 +55,9 @@ class PageContext:
     source: str  # the notebook, as named in messages
     nb_dir: Path  # folder the notebook's relative image paths start from
     root: str  # relative path from the page to the site root: "" or "../"
+    # Image files may only come from inside this folder (the project's root): a page
+    # must not publish /proc/self/environ or ~/.ssh. None: no file is read at all.
+    project_root: Path | None = None
     # Every notebook of the docs, by path relative to the notebooks folder -> its page url;
     # and this notebook's folder in the same terms, where its links to notebooks start.
     page_links: dict[str, str] = field(default_factory=dict)
@@ -64,6 +70,7 @@ class PageContext:
     headings: list[Heading] = field(default_factory=list)
     images: dict[str, bytes] = field(default_factory=dict)  # site path -> file content
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # problems that fail the build
     used_ids: set[str] = field(default_factory=set)
     cell_index: int = 0
     attachments: dict = field(default_factory=dict)
@@ -72,12 +79,13 @@ class PageContext:
         return f"{self.source}, cell {self.cell_index + 1}"
 
     def href(self, site_path: str) -> str:
-        """A site-root-relative path as seen from this page."""
-        return self.root + site_path
+        """The link from this page to the site file `site_path` (see urls.py)."""
+        return self.root + href(site_path)
 
     def link_href(self, url: str) -> str:
-        """A resolved link as seen from this page: absolute URLs as they are."""
-        return url if _SCHEME.match(url) else self.href(url)
+        """A link relative to the site root (already encoded) as seen from this page;
+        absolute URLs as they are."""
+        return url if _SCHEME.match(url) else self.root + url
 
     def add_image(self, data: bytes, mime: str) -> str:
         """Store image bytes under a content-hashed name; returns the src for this page."""
@@ -219,25 +227,59 @@ def _image_src(src: str, ctx: PageContext) -> str:
         return ctx.add_notebook_image(data, mime)
     if _SCHEME.match(src) or src.startswith(("/", "#")):
         return src
-    path = (ctx.nb_dir / src.split("#")[0].split("?")[0]).resolve()
-    if not path.is_file():
-        ctx.warnings.append(f"{ctx.where()}: image '{src}' does not exist (looked for {path})")
+    data = _project_file(ctx, src)
+    if data is None:
         return src
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return ctx.add_image(path.read_bytes(), mime)
+    mime = mimetypes.guess_type(path_of(src))[0] or "application/octet-stream"
+    return ctx.add_image(data, mime)
 
 
-def _notebook_href(href: str, ctx: PageContext) -> str:
+def _project_file(ctx: PageContext, src: str) -> bytes | None:
+    """The bytes of the image file `src` names, if it is a regular file of the project.
+
+    A file outside the project's root (after following symlinks) is an error, not a
+    warning: copying it into the site would publish it. A missing file is a warning.
+    """
+    path = (ctx.nb_dir / path_of(src)).resolve()
+    root = ctx.project_root.resolve() if ctx.project_root is not None else None
+    if root is None or not path.is_relative_to(root):
+        ctx.errors.append(
+            f"{ctx.where()}: image '{src}' is the file {path}, outside the project folder {root}; "
+            "images may only come from inside the project: copy the file into it"
+        )
+        return None
+    try:
+        # O_NOFOLLOW: the path was resolved, so a symlink here was swapped in since;
+        # O_NONBLOCK: a fifo must not hang the build before fstat says what it is.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        ctx.warnings.append(f"{ctx.where()}: image '{src}' does not exist (looked for {path})")
+        return None
+    except OSError as e:
+        ctx.errors.append(f"{ctx.where()}: image '{src}' ({path}) cannot be read: {e.strerror}")
+        return None
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            ctx.errors.append(
+                f"{ctx.where()}: image '{src}' ({path}) is not a regular file; "
+                "images must be files of the project"
+            )
+            return None
+        return f.read()
+
+
+def _notebook_href(link: str, ctx: PageContext) -> str:
     """Links between notebooks (`other.ipynb#x`) point at the pages they become."""
-    if _SCHEME.match(href) or href.startswith(("#", "/")):
-        return href
-    path, _, fragment = href.partition("#")
+    if _SCHEME.match(link) or link.startswith(("#", "/")):
+        return link
+    path, _, fragment = link.partition("#")
+    path = path_of(path)  # `my%20page.ipynb` names the notebook `my page.ipynb`
     if not path.endswith(".ipynb"):
-        return href
+        return link
     target = ctx.page_links.get(posixpath.normpath(posixpath.join(ctx.folder, path)))
     if target is None:
-        ctx.warnings.append(f"{ctx.where()}: link to '{href}', which is not a notebook of the docs")
-        return href
+        ctx.warnings.append(f"{ctx.where()}: link to '{link}', which is not a notebook of the docs")
+        return link
     return ctx.href(target) + (f"#{fragment}" if fragment else "")
 
 

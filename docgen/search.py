@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Protocol
 
+from .urls import href
+
 SEARCH_INDEX = "_static/search-index.js"
 SEARCH_TEXT = "_static/search-text"
 INDEX_VERSION = 2
@@ -243,7 +245,7 @@ def _js_order(word: str) -> bytes:
 def index_data(pages: Sequence[IndexedPage]) -> tuple[dict, list[str]]:
     """The index as plain data, and every section's text (for the snippets).
 
-    Index: pages as [url, title], plus 1 for a reference page (`is_reference`); sections as
+    Index: pages as [link, title] (the link from the site root, encoded), plus 1 for a reference page (`is_reference`); sections as
     [page number, anchor, heading, number of words] plus [symbol, kind] for API entries;
     `terms`, the sorted vocabulary joined by spaces, with `postings` (one encoded string per
     term); `shards`, the first section of each text shard. A page's first section carries
@@ -256,7 +258,8 @@ def index_data(pages: Sequence[IndexedPage]) -> tuple[dict, list[str]]:
     for number, page in enumerate(pages):
         sections = page_sections(page.body) or [Section("", "", "")]
         reference = is_reference(sections)
-        page_rows.append([page.url, page.title, 1] if reference else [page.url, page.title])
+        link = href(page.url)  # search.js puts it after the root as it is
+        page_rows.append([link, page.title, 1] if reference else [link, page.title])
         for position, section in enumerate(sections):
             sid = len(rows)
             fields: dict[str, list[int]] = {}  # word -> [fields, count]

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 import jinja2
 import nbformat
@@ -31,7 +32,9 @@ from .render import (
     pygments_css,
     render_code_input,
 )
+from .remote import remote_warnings
 from .search import search_files
+from .urls import href
 
 STATIC_DIR = "_static"
 
@@ -48,14 +51,21 @@ class Page:
     notebook: nbformat.NotebookNode
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # problems that fail the build
 
     @property
     def url(self) -> str:
+        """The page's file in the site; links to it use `href`."""
         return self.source.url
 
     @property
     def notebook_url(self) -> str:
         return self.source.url[: -len(".html")] + ".ipynb"
+
+    @property
+    def href(self) -> str:
+        """The link to the page from the site root (see urls.py)."""
+        return href(self.url)
 
     @property
     def toc(self) -> list[Heading]:
@@ -88,13 +98,16 @@ def template_environment(user_templates: Path | None) -> jinja2.Environment:
     if user_templates is not None:
         loaders.append(jinja2.FileSystemLoader(user_templates))
     loaders += [default, jinja2.PrefixLoader({"default": default})]
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "jinja2"]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # `{{ root }}{{ page.url | href }}`: a site path as a link, whatever its file's name.
+    env.filters["href"] = href
+    return env
 
 
 def _title_heading(headings: list[Heading]) -> Heading | None:
@@ -136,6 +149,7 @@ def render_page(
         source=str(source.path),
         nb_dir=source.path.parent,
         root=_root_of(source.url),
+        project_root=config.root,
         page_links=page_links,
         folder=source.rel.parent.as_posix(),
         resolve=resolve,
@@ -148,6 +162,10 @@ def render_page(
         url = link_code(name) if link_code is not None else None
         return ctx.link_href(url) if url else None
 
+    def loads_nothing(fragment: str) -> str:
+        ctx.warnings.extend(remote_warnings(fragment, ctx.where(), config.allow_remote))
+        return fragment
+
     cells = []
     for index, cell in enumerate(nb.cells):
         ctx.cell_index = index
@@ -156,7 +174,7 @@ def render_page(
             continue
         if cell.cell_type == "markdown":
             ctx.attachments = cell.get("attachments", {})
-            body = md.render(cell.source, ctx)
+            body = loads_nothing(md.render(cell.source, ctx))
             cells.append(f'<div class="cell markdown-cell">{body}</div>')
         elif cell.cell_type == "code":
             code = (
@@ -166,7 +184,9 @@ def render_page(
             )
             out = ""
             if options.show_output and cell.get("outputs"):
-                out = render_outputs(cell.outputs, ctx, md, config.max_output_chars)
+                out = loads_nothing(
+                    render_outputs(cell.outputs, ctx, md, config.max_output_chars)
+                )
                 if out and options.collapse_output:
                     out = f"<details><summary>Show output</summary>{out}</details>"
             if code or out:
@@ -175,7 +195,7 @@ def render_page(
         elif cell.cell_type == "raw":
             mime = cell.get("metadata", {}).get("format", "")
             if mime in ("text/html", "html"):
-                cells.append(f'<div class="cell raw-cell">{cell.source}</div>')
+                cells.append(f'<div class="cell raw-cell">{loads_nothing(cell.source)}</div>')
     return Page(
         source=source,
         title=page_title(ctx.headings, source),
@@ -184,6 +204,7 @@ def render_page(
         images=ctx.images,
         notebook=nb,
         warnings=ctx.warnings,
+        errors=ctx.errors,
     )
 
 
@@ -207,7 +228,10 @@ def colab_url(repo: str, branch: str, path: str) -> str:
     if not m:
         return ""
     owner, name = m.groups()
-    return f"https://colab.research.google.com/github/{owner}/{name}/blob/{branch}/{path}"
+    return (
+        f"https://colab.research.google.com/github/{owner}/{name}/blob/"
+        f"{quote(branch, safe='/')}/{quote(path, safe='/')}"
+    )
 
 
 def _repo_path(config: Config, source: Source) -> str:

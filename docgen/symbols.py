@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DocgenError, UsageError
-from .inventory import InventoryItem, read_inventory, write_inventory
+from .urls import href
+from .inventory import InventoryItem, read_inventory, writable, write_inventory
 
 # Each kind is also the symbol's role in objects.inv (`py:class`, `py:property`, ...).
 KINDS = ("module", "class", "function", "method", "property")
@@ -546,7 +547,7 @@ class SymbolIndex:
         symbols = {}
         for name, symbol in self.api.symbols.items():
             page = api_page_url(symbol.module)
-            default = page if symbol.kind == "module" else f"{page}#{name}"
+            default = href(page) if symbol.kind == "module" else href(page, name)
             symbols[name] = replace(symbol, url=homes.get(name, default))
         return replace(self, api=replace(self.api, symbols=symbols))
 
@@ -584,8 +585,11 @@ def inventory_items(index: SymbolIndex, pages: Iterable[PageEntry]) -> list[Inve
     ]
     labels: set[str] = set()
     for page in pages:
+        # A page's name is its path (`guide/my page`); its uri the link to it, encoded.
         docname = page.url[: -len(".html")] if page.url.endswith(".html") else page.url
-        items.append(InventoryItem(docname, "std", "doc", -1, page.url, page.title or docname))
+        items.append(
+            InventoryItem(docname, "std", "doc", -1, href(page.url), page.title or docname)
+        )
         for anchor, text in page.headings:
             # Sphinx looks labels up in lower case (`:ref:` lower-cases its target).
             label = f"{docname}#{anchor}".lower()
@@ -593,9 +597,11 @@ def inventory_items(index: SymbolIndex, pages: Iterable[PageEntry]) -> list[Inve
                 continue
             labels.add(label)
             items.append(
-                InventoryItem(label, "std", "label", -1, f"{page.url}#{anchor}", text or label)
+                InventoryItem(label, "std", "label", -1, href(page.url, anchor), text or label)
             )
-    return items
+    # A name no reader could split from the rest of its line (a page named `a b:c 1 d`,
+    # or with a line break) is left out of objects.inv; its page is still in the site.
+    return [item for item in items if writable(item)]
 
 
 def objects_inv(
