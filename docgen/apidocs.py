@@ -27,7 +27,6 @@ from .notebooks import Source, cell_options
 from .render import Heading, MarkdownRenderer, PageContext
 from .showdoc import DOC_MIME, ShowDoc, describe, render_doc_html
 from .site import Page, render_page
-from .urls import href
 from .symbols import (
     API_DIR,
     PageEntry,
@@ -38,6 +37,7 @@ from .symbols import (
     project_version,
     symbols_json,
 )
+from .urls import href
 
 _NOTEBOOK_METADATA = {
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},

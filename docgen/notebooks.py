@@ -8,6 +8,7 @@ Both are folded into one `CellOptions`, so later stages never look at either for
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -76,6 +77,11 @@ def discover_notebooks(nbs_dir: Path, nav: list[str] | None = None) -> list[Sour
         rel = PurePosixPath(path.relative_to(nbs_dir).as_posix())
         if any(p.startswith((".", "_")) for p in rel.parts[:-1]) or rel.name.startswith("."):
             continue
+        if _undecodable(str(rel)):
+            raise DocgenError(
+                f"{os.fsencode(path)!r}: the notebook's name is not UTF-8 text, so its page "
+                "can have no address; rename it"
+            )
         found.append(rel)
     missing = [n for n in nav if PurePosixPath(n) not in set(found)]
     if missing:
@@ -94,6 +100,15 @@ def discover_notebooks(nbs_dir: Path, nav: list[str] | None = None) -> list[Sour
             )
         urls[s.url] = s.rel
     return sources
+
+
+def _undecodable(name: str) -> bool:
+    """Whether a file name held bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

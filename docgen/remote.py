@@ -54,8 +54,9 @@ class Request(NamedTuple):
 
 def remote_host(url: str) -> str | None:
     """The host `url` loads from when it is not a file of the site; else None."""
-    url = _URL_NOISE.sub("", url).strip(_C0_AND_SPACE)
-    if url[:2] in ("//", "\\\\", "/\\", "\\/"):  # browsers read '\' as '/' in web URLs
+    # Browsers read '\\' as '/' in web URLs: `\\\\host/x` is `//host/x`.
+    url = _URL_NOISE.sub("", url).strip(_C0_AND_SPACE).replace("\\", "/")
+    if url.startswith("//"):
         url = "https:" + url
     try:
         parts = urlsplit(url)

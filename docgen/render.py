@@ -258,25 +258,31 @@ def _project_file(ctx: PageContext, src: str) -> bytes | None:
     except OSError as e:
         ctx.errors.append(f"{ctx.where()}: image '{src}' ({path}) cannot be read: {e.strerror}")
         return None
-    with open(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             ctx.errors.append(
                 f"{ctx.where()}: image '{src}' ({path}) is not a regular file; "
                 "images must be files of the project"
             )
             return None
-        return f.read()
+        with open(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
 
 
 def _notebook_href(link: str, ctx: PageContext) -> str:
     """Links between notebooks (`other.ipynb#x`) point at the pages they become."""
-    if _SCHEME.match(link) or link.startswith(("#", "/")):
+    if link.startswith(("#", "/")):
         return link
     path, _, fragment = link.partition("#")
     path = path_of(path)  # `my%20page.ipynb` names the notebook `my page.ipynb`
     if not path.endswith(".ipynb"):
         return link
+    # `step1:setup.ipynb` reads as a URL with a scheme, but means the notebook if there is one.
     target = ctx.page_links.get(posixpath.normpath(posixpath.join(ctx.folder, path)))
+    if target is None and _SCHEME.match(link):
+        return link
     if target is None:
         ctx.warnings.append(f"{ctx.where()}: link to '{link}', which is not a notebook of the docs")
         return link

@@ -245,11 +245,11 @@ def _js_order(word: str) -> bytes:
 def index_data(pages: Sequence[IndexedPage]) -> tuple[dict, list[str]]:
     """The index as plain data, and every section's text (for the snippets).
 
-    Index: pages as [link, title] (the link from the site root, encoded), plus 1 for a reference page (`is_reference`); sections as
-    [page number, anchor, heading, number of words] plus [symbol, kind] for API entries;
-    `terms`, the sorted vocabulary joined by spaces, with `postings` (one encoded string per
-    term); `shards`, the first section of each text shard. A page's first section carries
-    the page title.
+    Index: pages as [link, title] (the link from the site root, encoded), plus 1 for a
+    reference page (`is_reference`); sections as [page number, anchor, heading, number of
+    words] plus [symbol, kind] for API entries; `terms`, the sorted vocabulary joined by
+    spaces, with `postings` (one encoded string per term); `shards`, the first section of
+    each text shard. A page's first section carries the page title.
     """
     rows: list[list[int | str]] = []
     texts: list[str] = []

@@ -23,6 +23,7 @@ from . import __version__
 from .config import Config
 from .notebooks import Source, cell_options, strip_prefix
 from .outputs import render_outputs
+from .remote import remote_warnings
 from .render import (
     Heading,
     MarkdownRenderer,
@@ -32,7 +33,6 @@ from .render import (
     pygments_css,
     render_code_input,
 )
-from .remote import remote_warnings
 from .search import search_files
 from .urls import href
 

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DocgenError, UsageError
-from .urls import href
 from .inventory import InventoryItem, read_inventory, writable, write_inventory
+from .urls import href
 
 # Each kind is also the symbol's role in objects.inv (`py:class`, `py:property`, ...).
 KINDS = ("module", "class", "function", "method", "property")
