@@ -16,6 +16,7 @@ import pytest
 from conftest import run_docgen, snapshot, write_notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from linksite import INDEX_MD, LINKDEMO, linkdemo_importable, show_doc_cell
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from docgen.build import build
@@ -405,3 +406,28 @@ def test_a_notebook_name_that_is_not_utf8_is_an_error_naming_it(tmp_path: Path) 
     assert result.returncode == 1
     assert "bad\\xffname.ipynb': the notebook's name is not UTF-8" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_api_links_to_a_page_with_a_hostile_name(tmp_path: Path) -> None:
+    nbs = tmp_path / "nbs"
+    with linkdemo_importable():
+        write_notebook(
+            nbs / "my page:api#1.ipynb",
+            new_markdown_cell(INDEX_MD),
+            "import linkdemo\nfrom docgen import show_doc",
+            show_doc_cell("linkdemo.Widget"),
+        )
+        write_notebook(nbs / "index.ipynb", "md:See `linkdemo.Widget`.", "import linkdemo")
+        config = load_config(
+            cwd=LINKDEMO,
+            overrides={"nbs": nbs, "out": tmp_path / "site", "execute": False,
+                       "packages": ["linkdemo"]},
+        )
+        build(config, **QUIET)
+    site = tmp_path / "site"
+    home = "my%20page%3Aapi%231.html#linkdemo.core.Widget"
+    assert home in hrefs_of(site / "index.html")
+    items = {i.name: i.uri for i in read_inventory((site / "objects.inv").read_bytes())}
+    assert items["linkdemo.core.Widget"] == home
+    assert f'"url": "{home}"' in (site / "symbols.json").read_text(encoding="utf-8")
+    assert check_site(site, nbdev=False).broken == []
