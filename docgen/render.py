@@ -55,9 +55,10 @@ class PageContext:
     source: str  # the notebook, as named in messages
     nb_dir: Path  # folder the notebook's relative image paths start from
     root: str  # relative path from the page to the site root: "" or "../"
-    # Image files may only come from inside this folder (the project's root): a page
-    # must not publish /proc/self/environ or ~/.ssh. None: no file is read at all.
-    project_root: Path | None = None
+    # Image files may only come from inside these folders (the project's root, and the
+    # notebooks folder when it lies elsewhere): a page must not publish /proc/self/environ
+    # or ~/.ssh. Empty: no file is read at all.
+    image_roots: tuple[Path, ...] = ()
     # Every notebook of the docs, by path relative to the notebooks folder -> its page url;
     # and this notebook's folder in the same terms, where its links to notebooks start.
     page_links: dict[str, str] = field(default_factory=dict)
@@ -241,11 +242,12 @@ def _project_file(ctx: PageContext, src: str) -> bytes | None:
     warning: copying it into the site would publish it. A missing file is a warning.
     """
     path = (ctx.nb_dir / path_of(src)).resolve()
-    root = ctx.project_root.resolve() if ctx.project_root is not None else None
-    if root is None or not path.is_relative_to(root):
+    roots = [root.resolve() for root in ctx.image_roots]
+    if not any(path.is_relative_to(root) for root in roots):
         ctx.errors.append(
-            f"{ctx.where()}: image '{src}' is the file {path}, outside the project folder {root}; "
-            "images may only come from inside the project: copy the file into it"
+            f"{ctx.where()}: image '{src}' is the file {path}, outside the project folder "
+            f"{roots[0] if roots else '(none)'}; images may only come from inside the "
+            "project: copy the file into it"
         )
         return None
     try:

@@ -149,7 +149,7 @@ def render_page(
         source=str(source.path),
         nb_dir=source.path.parent,
         root=_root_of(source.url),
-        project_root=config.root,
+        image_roots=(config.root, config.nbs),
         page_links=page_links,
         folder=source.rel.parent.as_posix(),
         resolve=resolve,

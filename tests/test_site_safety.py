@@ -139,6 +139,24 @@ def test_images_anywhere_inside_the_project_are_copied(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in images] == [b"\x89PNG-logo"]
 
 
+def test_a_notebooks_folder_outside_the_project_may_hold_images(
+    tmp_path: Path, secret: bytes
+) -> None:
+    (tmp_path / "project").mkdir()
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    (nbs / "plot.png").write_bytes(b"\x89PNG-plot")
+    write_notebook(nbs / "index.ipynb", "md:![p](plot.png)")
+    config = load_config(cwd=tmp_path / "project", overrides={"nbs": nbs, "execute": False})
+    build(config, **QUIET)
+    assert [p.read_bytes() for p in (tmp_path / "project" / "site" / "_images").iterdir()] == [
+        b"\x89PNG-plot"
+    ]
+    write_notebook(nbs / "index.ipynb", "md:![p](plot.png)", "md:![s](../outside/secret.png)")
+    with pytest.raises(BuildFailed, match="cell 2: image '../outside/secret.png'"):
+        build(config, **QUIET)
+
+
 # ------------------------------------------------------------- notebook names
 
 HOSTILE_NAMES = [
