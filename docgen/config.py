@@ -44,7 +44,11 @@ class Config:
     """All settings of one build. Paths are absolute once loaded."""
 
     nbs: Path = _option(Path("doc_nbs"), "Folder of documentation notebooks.")
-    out: Path = _option(Path("site"), "Folder the HTML site is written to.")
+    out: Path = _option(
+        Path("site"),
+        "Folder the HTML site is written to. Each build replaces it whole, so it must be "
+        "absent, empty or a site docgen wrote (one holding a .docgen-site file).",
+    )
     title: str = _option("Documentation", "Site name, shown in the header and page titles.")
     timeout: int = _option(600, "Seconds one cell may run before the build fails.")
     execute: bool = _option(

@@ -19,10 +19,15 @@ import jinja2
 from .errors import DocgenError, UsageError
 
 STATIC = "static"  # the folder of a theme's assets; not templates
+# Files checked up front; others (a README, say) are only read if a template uses them.
+TEMPLATE_SUFFIXES = (".jinja2", ".jinja", ".j2", ".html", ".htm", ".xml")
 
 
 def check_user_templates(folder: Path | None) -> None:
-    """Every template file in `folder` is UTF-8 and parses; raise naming file and line."""
+    """Every template file in `folder` is UTF-8 and parses; raise naming file and line.
+
+    Run before any notebook, so a typo in a template does not wait for the whole build.
+    """
     if folder is None:
         return
     if not folder.is_dir():
@@ -30,7 +35,7 @@ def check_user_templates(folder: Path | None) -> None:
     env = jinja2.Environment()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if not path.is_file() or rel.parts[0] == STATIC:
+        if not path.is_file() or rel.parts[0] == STATIC or path.suffix not in TEMPLATE_SUFFIXES:
             continue
         data = path.read_bytes()
         try:

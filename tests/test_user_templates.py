@@ -88,7 +88,11 @@ def test_missing_templates_folder_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_a_working_override_still_builds(tmp_path: Path) -> None:
     root = project_with_template(
-        tmp_path, {PAGE: EXTENDS + b"{% block content %}<p>custom</p>{% endblock %}\n"}
+        tmp_path,
+        {
+            PAGE: EXTENDS + b"{% block content %}<p>custom</p>{% endblock %}\n",
+            "README.md": b"Notes, not a template: {{ {% \xff",
+        },
     )
     result = run_docgen("build", "--no-exec", cwd=root)
     assert result.returncode == 0, result.stderr
