@@ -26,10 +26,17 @@ from .execute import (
     worker_count,
 )
 from .notebooks import Source, discover_notebooks, read_notebook
+from .outdir import (
+    check_output_folder,
+    excluded_folders,
+    project_lock,
+    remove_swap_leftovers,
+)
 from .progress import PlainProgress
 from .render import MarkdownRenderer
 from .site import Page, assemble_site, write_site_atomically
 from .symbols import SymbolIndex, discover_api, external_index
+from .theme import check_user_templates
 from .timings import timing_files, timing_report
 
 Log = Callable[[str], None]
@@ -76,16 +83,29 @@ def build(
     log: Log = _stderr,
     progress: Listener | None = None,
     machine: Machine | None = None,
+    wait: bool = True,
 ) -> BuildReport:
     """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
 
     `progress` hears about each notebook (default: one line per notebook through `log`);
-    `machine` replaces the detected GPUs and environment fingerprint. Raises `BuildFailed`
+    `machine` replaces the detected GPUs and environment fingerprint. Raises `UsageError`
+    before anything runs when `out` may not be replaced (see outdir.py), or, with
+    `wait=False`, when another build of the project holds its lock. Raises `BuildFailed`
     (leaving any previous site untouched) when a notebook cannot be read or run, or, under
     `strict`, when there are warnings; `Interrupted` on Ctrl-C or SIGTERM.
     """
+    check_output_folder(config)
+    check_user_templates(config.templates)
+    with project_lock(config, wait=wait, log=log):
+        remove_swap_leftovers(config.out)
+        return _build(config, log, progress, machine)
+
+
+def _build(
+    config: Config, log: Log, progress: Listener | None, machine: Machine | None
+) -> BuildReport:
     start = time.perf_counter()
-    sources = discover_notebooks(config.nbs, config.nav)
+    sources = discover_notebooks(config.nbs, config.nav, exclude=excluded_folders(config))
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
     notebooks = read_notebooks(sources)
@@ -124,11 +144,11 @@ def build(
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
-    files = assemble_site(pages, config)
-    files.update(site_symbol_files(pages, index, config))
+    generated = site_symbol_files(pages, index, config)
     if runs:
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
-        files.update(timing_files(report, pages, config))
+        generated.update(timing_files(report, pages, config))
+    files = assemble_site(pages, config, generated)
     write_site_atomically(config.out, files)
     statuses = [run.status for run in runs]
     return BuildReport(

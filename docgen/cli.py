@@ -7,7 +7,6 @@ Every failure is printed as readable blocks, never as a Python traceback.
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
 import threading
@@ -18,13 +17,19 @@ from . import __version__
 from .build import build
 from .config import load_config
 from .errors import BuildFailed, DocgenError, Interrupted, UsageError
+from .outdir import clean
 from .progress import LiveProgress, PlainProgress
 
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="execute the notebooks and write the HTML site")
     p.add_argument("--nbs", type=Path, help="folder of notebooks (default: doc_nbs)")
-    p.add_argument("--out", type=Path, help="folder to write the site to (default: site)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="folder to write the site to (default: site); it is replaced as a whole, so it "
+        "must be absent, empty or a site docgen wrote (it holds a .docgen-site file)",
+    )
     p.add_argument("--timeout", type=int, help="seconds one cell may run (default: 600)")
     p.add_argument(
         "--no-exec", action="store_true", help="render the outputs stored in the notebooks"
@@ -47,7 +52,17 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="without a GPU, publish GPU notebooks that have no stored outputs (a warning)",
     )
+    _add_no_wait(p)
     p.set_defaults(run=_run_build)
+
+
+def _add_no_wait(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when another build or clean of this project is running (it holds "
+        ".docgen_cache/build.lock), exit with status 2 instead of waiting for it",
+    )
 
 
 def _run_build(args: argparse.Namespace) -> int:
@@ -71,7 +86,7 @@ def _run_build(args: argparse.Namespace) -> int:
         LiveProgress(sys.stderr, config.root) if live else PlainProgress(_stderr, config.root)
     )
     try:
-        report = build(config, progress=progress)
+        report = build(config, progress=progress, wait=not args.no_wait)
     finally:
         progress.close()
     for warning in report.warnings:
@@ -84,15 +99,18 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _add_clean(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("clean", help="remove the built site")
+    p = sub.add_parser(
+        "clean",
+        help="remove the built site (only a folder docgen wrote: one with a .docgen-site file)",
+    )
     p.add_argument("--config", type=Path, help="TOML file with a [tool.docgen] table")
+    _add_no_wait(p)
     p.set_defaults(run=_run_clean)
 
 
 def _run_clean(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    if config.out.is_dir():
-        shutil.rmtree(config.out)
+    if clean(config, wait=not args.no_wait, log=_stderr):
         print(f"removed {config.out}")
     return 0
 
@@ -148,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt as e:
-        print("interrupted; the previous site is unchanged", file=sys.stderr)
+        done = e.done if isinstance(e, Interrupted) else ""
+        print(f"interrupted; {done or 'the previous site is unchanged'}", file=sys.stderr)
         return e.exit_code if isinstance(e, Interrupted) else 130
     finally:
         if previous is not None:

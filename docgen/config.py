@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import posixpath
 import re
 import sys
 from dataclasses import dataclass, field
@@ -44,7 +45,11 @@ class Config:
     """All settings of one build. Paths are absolute once loaded."""
 
     nbs: Path = _option(Path("doc_nbs"), "Folder of documentation notebooks.")
-    out: Path = _option(Path("site"), "Folder the HTML site is written to.")
+    out: Path = _option(
+        Path("site"),
+        "Folder the HTML site is written to. Each build replaces it whole, so it must be "
+        "absent, empty or a site docgen wrote (one holding a .docgen-site file).",
+    )
     title: str = _option("Documentation", "Site name, shown in the header and page titles.")
     timeout: int = _option(600, "Seconds one cell may run before the build fails.")
     execute: bool = _option(
@@ -155,11 +160,31 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
         raise UsageError(
             f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, not {value!r}"
         )
+    if isinstance(default, Path) and not value.strip():
+        raise UsageError(f"{where}: option '{name}' must name a folder, not an empty string")
     if isinstance(default, Path) or name == "templates":
         return Path(value) if value else None
+    if name == "nav":
+        return [_nav_entry(entry, where) for entry in value]
     if isinstance(default, float):
         return float(value)
     return value
+
+
+def _nav_entry(entry: str, where: str) -> str:
+    """A `nav` entry as discovery spells notebook paths: 'x.ipynb' for './x.ipynb'."""
+    if "\\" in entry:
+        raise UsageError(
+            f"{where}: nav entry {entry!r} contains a backslash; write paths relative to "
+            f"`nbs` with forward slashes, e.g. {entry.replace(chr(92), '/')!r}"
+        )
+    path = posixpath.normpath(entry)
+    if posixpath.isabs(path) or path == ".." or path.startswith("../"):
+        raise UsageError(
+            f"{where}: nav entry {entry!r} is outside the notebooks folder; nav lists "
+            "notebooks by their path relative to `nbs`"
+        )
+    return path
 
 
 def _unknown(name: str, table: str, where: str) -> UsageError:
@@ -214,14 +239,21 @@ def _check_hosts(hosts: list[str], where: str) -> None:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The docgen table of a TOML file: `[tool.docgen]`, or the whole file if it has no `tool`."""
+    if path.is_dir():
+        raise UsageError(f"config file {path} is a folder; --config names a TOML file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise UsageError(f"config file {path} does not exist") from e
+    except OSError as e:
+        raise UsageError(f"config file {path} cannot be read: {e.strerror}") from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"{path} is not valid TOML: {e}") from e
     if "tool" in data or path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("docgen", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise UsageError(f"{path}: `tool` must be a table (docgen reads [tool.docgen])")
+        table = tool.get("docgen", {})
     else:
         table = data
     if not isinstance(table, dict):

@@ -24,10 +24,15 @@ class BuildFailed(DocgenError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped the build after every kernel was shut down."""
+    """Ctrl-C or SIGTERM stopped the build after every kernel was shut down.
 
-    def __init__(self, signum: int):
+    `done` says what had already happened, when the signal came during a step that cannot
+    be undone (the swap of the new site); empty means the previous site is unchanged.
+    """
+
+    def __init__(self, signum: int, done: str = ""):
         self.signum = signum
+        self.done = done
         super().__init__(f"interrupted by signal {signum}")
 
     @property

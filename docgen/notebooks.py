@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -19,6 +20,8 @@ from .errors import DocgenError
 
 _NUMERIC_PREFIX = re.compile(r"^\d+[_\-. ]+")
 _DIRECTIVE = re.compile(r"^\s*#\s*\|\s*([\w-]+)\s*(?::\s*(.*?))?\s*$")
+# Every site docgen writes holds this file (see outdir.py); a folder with it is never an input.
+SITE_MARKER = ".docgen-site"
 
 
 @dataclass(frozen=True)
@@ -67,22 +70,41 @@ def _sort_key(rel: PurePosixPath, nav: list[str]) -> tuple[int, list[tuple[int, 
     return (explicit, parts)
 
 
-def discover_notebooks(nbs_dir: Path, nav: list[str] | None = None) -> list[Source]:
-    """Every notebook under `nbs_dir`, in site order. Hidden and checkpoint folders are skipped."""
+def _input_folder(folder: Path, excluded: Collection[Path]) -> bool:
+    """Whether notebooks under `folder` are docs: not hidden (.git, .ipynb_checkpoints,
+    the staging folders of a build), not private (_build), not a site docgen wrote."""
+    return (
+        not folder.name.startswith((".", "_"))
+        and folder not in excluded
+        and not (folder / SITE_MARKER).exists()
+    )
+
+
+def discover_notebooks(
+    nbs_dir: Path, nav: list[str] | None = None, exclude: Collection[Path] = ()
+) -> list[Source]:
+    """Every notebook under `nbs_dir`, in site order.
+
+    Hidden, private and checkpoint folders are skipped, and so are the folders in `exclude`
+    (the output and cache folders) and any site docgen wrote, wherever they are.
+    """
     if not nbs_dir.is_dir():
         raise DocgenError(f"notebook folder {nbs_dir} does not exist")
     nav = nav or []
+    excluded = set(exclude)
     found = []
-    for path in nbs_dir.rglob("*.ipynb"):
-        rel = PurePosixPath(path.relative_to(nbs_dir).as_posix())
-        if any(p.startswith((".", "_")) for p in rel.parts[:-1]) or rel.name.startswith("."):
-            continue
-        if _undecodable(str(rel)):
-            raise DocgenError(
-                f"{os.fsencode(path)!r}: the notebook's name is not UTF-8 text, so its page "
-                "can have no address; rename it"
-            )
-        found.append(rel)
+    for folder, subdirs, names in os.walk(nbs_dir):
+        here = Path(folder)
+        subdirs[:] = [d for d in subdirs if _input_folder(here / d, excluded)]
+        for name in names:
+            if name.endswith(".ipynb") and not name.startswith("."):
+                rel = PurePosixPath((here / name).relative_to(nbs_dir).as_posix())
+                if _undecodable(str(rel)):
+                    raise DocgenError(
+                        f"{os.fsencode(here / name)!r}: the notebook's name is not UTF-8 text, "
+                        "so its page can have no address; rename it"
+                    )
+                found.append(rel)
     missing = [n for n in nav if PurePosixPath(n) not in set(found)]
     if missing:
         raise DocgenError(f"nav lists {', '.join(missing)}, which is not a notebook in {nbs_dir}")

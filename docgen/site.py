@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
@@ -21,7 +21,9 @@ import nbformat
 
 from . import __version__
 from .config import Config
-from .notebooks import Source, cell_options, strip_prefix
+from .errors import DocgenError
+from .notebooks import SITE_MARKER, Source, cell_options, strip_prefix
+from .outdir import MARKER_TEXT, check_replaceable, join_site_files, reason, swap_in
 from .outputs import render_outputs
 from .remote import remote_warnings
 from .render import (
@@ -34,6 +36,7 @@ from .render import (
     render_code_input,
 )
 from .search import search_files
+from .theme import render_template
 from .urls import href
 
 STATIC_DIR = "_static"
@@ -241,14 +244,24 @@ def _repo_path(config: Config, source: Source) -> str:
         return source.rel.as_posix()
 
 
-def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
-    """Every file of the site, by path relative to its root."""
+def assemble_site(
+    pages: list[Page], config: Config, generated: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every file of the site, by path relative to its root.
+
+    Each page's own files (its HTML, notebook copy and images) are joined with the files
+    docgen generates (404 page, assets, search index, and `generated`): a page file that a
+    generated one would replace is an error naming both (see `join_site_files`).
+    """
     env = template_environment(config.templates)
-    page_template = env.get_template("page.html.jinja2")
     nav = navigation(pages)
     files: dict[str, bytes] = {}
+    owners: dict[str, str] = {}
     for i, page in enumerate(pages):
-        html = page_template.render(
+        html = render_template(
+            env,
+            "page.html.jinja2",
+            f"the page {page.url}",
             site_title=config.title,
             page=page,
             nav=nav,
@@ -260,57 +273,63 @@ def assemble_site(pages: list[Page], config: Config) -> dict[str, bytes]:
             else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
             version=__version__,
         )
+        owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
         files[page.url] = html.encode()
+        owners[page.url] = f"the page of {owner}"
         # Validated when read; nbformat.writes would validate the whole notebook again.
         files[page.notebook_url] = nbformat.v4.writes(page.notebook).encode() + b"\n"
+        owners[page.notebook_url] = f"the notebook copy of {owner}"
         files.update(page.images)
+        owners.update((path, f"an image of {owner}") for path in page.images)
+    theme: dict[str, bytes] = {}
     root_404 = (re.sub(r"^https?://[^/]+", "", config.site_url.rstrip("/")) or "") + "/"
-    files["404.html"] = (
-        env.get_template("404.html.jinja2")
-        .render(site_title=config.title, nav=nav, root=root_404, version=__version__)
-        .encode()
-    )
+    theme["404.html"] = render_template(
+        env,
+        "404.html.jinja2",
+        "the page 404.html",
+        site_title=config.title,
+        nav=nav,
+        root=root_404,
+        version=__version__,
+    ).encode()
     statics = [templates_dir() / "static"]
     if config.templates is not None and (config.templates / "static").is_dir():
         statics.append(config.templates / "static")  # a user's file replaces the theme's
     for static in statics:
         for path in sorted(static.rglob("*")):
             if path.is_file():
-                files[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
-    files[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
-    files.update(search_files(pages))
-    files[".nojekyll"] = b""
-    return files
+                theme[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
+    theme[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
+    theme.update(search_files(pages))
+    theme[".nojekyll"] = b""
+    theme.update(generated or {})
+    return join_site_files(files, owners, theme)
 
 
-def write_site_atomically(out: Path, files: dict[str, bytes]) -> None:
-    """Write `files` into a fresh folder beside `out`, then swap it in.
+def write_site_atomically(out: Path, files: Mapping[str, bytes]) -> None:
+    """Write `files` (and the marker) into a fresh folder beside `out`, then swap it in.
 
-    Until the final rename the previous site is untouched; if anything fails the new
-    folder is removed and `out` stays byte-for-byte as it was.
+    Until the swap the previous site is untouched; if anything fails the new folder is
+    removed, `out` stays byte for byte as it was, and a `DocgenError` names the path.
     """
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    check_replaceable(out)
+    tmp = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         for rel, data in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        (tmp / SITE_MARKER).write_bytes(MARKER_TEXT)
         os.chmod(tmp, 0o755)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        try:
-            tmp.rename(out)
-        except BaseException:
-            if old is not None:
-                old.rename(out)
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as e:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise DocgenError(
+                f"cannot write the site beside {out}: {reason(e)}; the previous site is unchanged"
+            ) from e
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, out)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from .theme import render_template
+
 if TYPE_CHECKING:
     from .config import Config
     from .execute import NotebookRun
@@ -102,16 +104,15 @@ def timing_files(report: dict[str, Any], pages: Sequence[Page], config: Config) 
     from . import __version__
     from .site import navigation, template_environment
 
-    html = (
-        template_environment(config.templates)
-        .get_template("timings.html.jinja2")
-        .render(
-            site_title=config.title,
-            nav=navigation(list(pages)),
-            root="",
-            version=__version__,
-            report=report,
-        )
+    html = render_template(
+        template_environment(config.templates),
+        "timings.html.jinja2",
+        f"the timing report {REPORT_HTML}",
+        site_title=config.title,
+        nav=navigation(list(pages)),
+        root="",
+        version=__version__,
+        report=report,
     )
     return {
         REPORT_JSON: (json.dumps(report, indent=1) + "\n").encode(),

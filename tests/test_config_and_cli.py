@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_docgen, write_notebook
+from conftest import run_docgen, snapshot, write_notebook
 
 from docgen.config import Config, load_config
 from docgen.errors import UsageError
+from docgen.notebooks import discover_notebooks
 
 
 def test_defaults_without_pyproject(tmp_path: Path) -> None:
@@ -98,3 +99,63 @@ def test_missing_notebook_folder_is_a_docs_error(tmp_path: Path) -> None:
     result = run_docgen("build", cwd=tmp_path)
     assert result.returncode == 1
     assert "doc_nbs does not exist" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("tool = 5\n", "`tool` must be a table"),
+        ("[tool]\ndocgen = 5\n", "[tool.docgen] must be a table"),
+        ('[tool.docgen]\nnbs = ""\n', "option 'nbs' must name a folder, not an empty string"),
+        ('[tool.docgen]\nout = ""\n', "option 'out' must name a folder, not an empty string"),
+        ('[tool.docgen]\nout = "  "\n', "option 'out' must name a folder, not an empty string"),
+        ('[tool.docgen]\nnav = ["sub\\\\x.ipynb"]\n', "contains a backslash"),
+        ('[tool.docgen]\nnav = ["../x.ipynb"]\n', "is outside the notebooks folder"),
+        ('[tool.docgen]\nnav = ["sub/../../x.ipynb"]\n', "is outside the notebooks folder"),
+        ('[tool.docgen]\nnav = ["/abs/x.ipynb"]\n', "is outside the notebooks folder"),
+    ],
+)
+def test_config_mistakes_exit_2_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home")
+    (tmp_path / "pyproject.toml").write_text(text)
+    before = snapshot(tmp_path)
+    result = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert str(tmp_path / "pyproject.toml") in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_config_option_naming_a_folder_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    result = run_docgen("build", "--config", "conf", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"config file {tmp_path / 'conf'} is a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_nav_entries_are_normalised(tmp_path: Path) -> None:
+    for name in ("index", "a", "b"):
+        write_notebook(tmp_path / "doc_nbs" / f"{name}.ipynb", f"md:# {name}")
+    write_notebook(tmp_path / "doc_nbs" / "sub" / "c.ipynb", "md:# c")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.docgen]\nnav = ["./sub/c.ipynb", "sub/../b.ipynb", "./index.ipynb"]\n'
+    )
+    config = load_config(cwd=tmp_path)
+    assert config.nav == ["sub/c.ipynb", "b.ipynb", "index.ipynb"]
+    sources = discover_notebooks(config.nbs, config.nav)
+    assert [s.rel.as_posix() for s in sources] == [
+        "sub/c.ipynb",
+        "b.ipynb",
+        "index.ipynb",
+        "a.ipynb",
+    ]
+
+
+def test_nav_entry_naming_no_notebook_is_still_an_error(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home")
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\nnav = ["./gone.ipynb"]\n')
+    result = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert (
+        result.returncode == 1 and "nav lists gone.ipynb, which is not a notebook" in result.stderr
+    )
