@@ -18,6 +18,7 @@ from . import __version__
 from .build import build
 from .config import load_config
 from .errors import BuildFailed, DocgenError, Interrupted, UsageError
+from .execute import STOP_SIGNALS
 from .progress import LiveProgress, PlainProgress
 
 
@@ -134,8 +135,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    # SIGTERM, like Ctrl-C, unwinds the build: kernels are shut down, temp folders removed.
-    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
+    # SIGTERM and SIGHUP, like Ctrl-C, unwind the build: kernels and what they started are
+    # ended, temporary folders removed.
+    stops = [s for s in STOP_SIGNALS if s != signal.SIGINT] if _main_thread() else []
+    previous = {signum: signal.signal(signum, _interrupt) for signum in stops}
     try:
         return int(args.run(args))
     except BuildFailed as e:
@@ -151,5 +154,5 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; the previous site is unchanged", file=sys.stderr)
         return e.exit_code if isinstance(e, Interrupted) else 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -24,7 +24,7 @@ class BuildFailed(DocgenError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped the build after every kernel was shut down."""
+    """Ctrl-C, SIGTERM or SIGHUP stopped the build after every kernel was shut down."""
 
     def __init__(self, signum: int):
         self.signum = signum
