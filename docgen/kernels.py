@@ -2,7 +2,8 @@
 
 A `Kernel` is started for one notebook only: in the notebook's folder, with its GPU in
 the environment, reached over IPC sockets in a private temporary folder (never TCP). It
-can be started ahead of its turn and import the configured modules while it waits.
+can be started ahead of its turn and import the configured modules while it waits. When it
+is shut down, a `Reaper` ends every process its cells started, detached ones included.
 After the notebook's last cell, a silent request (no cell, no output) asks the kernel
 where it ran: Python, torch and CUDA versions, and whether CUDA was used.
 

@@ -61,9 +61,9 @@ def is_subreaper() -> bool:
     """Whether orphaned descendants of this process are re-parented to it."""
     prctl = _prctl()
     value = ctypes.c_int(0)
-    return prctl is not None and prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(value)) == 0 and (
-        value.value != 0
-    )
+    if prctl is None or prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(value)) != 0:
+        return False
+    return value.value != 0
 
 
 def become_subreaper() -> bool:

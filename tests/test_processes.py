@@ -71,7 +71,9 @@ def project(tmp_path: Path, marker: str, *cells: str) -> Path:
     (root / "nbs").mkdir(parents=True)
     (root / "pyproject.toml").write_text('[tool.docgen]\nnbs = "nbs"\nout = "site"\n')
     (root / "nbs" / "sleeper.py").write_text(SLEEPER)
-    write_notebook(root / "nbs" / "index.ipynb", "md:# Detached", DETACH.format(marker=marker), *cells)
+    write_notebook(
+        root / "nbs" / "index.ipynb", "md:# Detached", DETACH.format(marker=marker), *cells
+    )
     return root
 
 
@@ -108,7 +110,9 @@ def alive(pid: int) -> bool:
 
 def recorded_pids(root: Path) -> dict[str, int]:
     folder = root / "nbs"
-    return {name: int((folder / name).read_text()) for name in PID_FILES if (folder / name).exists()}
+    return {
+        name: int((folder / name).read_text()) for name in PID_FILES if (folder / name).exists()
+    }
 
 
 def assert_nothing_left(root: Path, marker: str, tmp: Path) -> None:
@@ -179,7 +183,11 @@ def test_signal_mid_cell_leaves_no_process_and_no_temporary_folder(
     env = private_env(tmp_path)
     try:
         process = subprocess.Popen(
-            docgen_command(), cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            docgen_command(),
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
         deadline = time.monotonic() + 60
