@@ -195,8 +195,12 @@ class Kernel:
 
     async def start(self, timeout: float = STARTUP_TIMEOUT) -> None:
         self._sockets = tempfile.mkdtemp(prefix="docgen-kernel-")
+        # The connection file too, so that removing the folder leaves nothing in any path.
         self.km = AsyncKernelManager(
-            kernel_name=self.name, transport="ipc", ip=os.path.join(self._sockets, "k")
+            kernel_name=self.name,
+            transport="ipc",
+            ip=os.path.join(self._sockets, "k"),
+            connection_file=os.path.join(self._sockets, "kernel.json"),
         )
         # Parallel kernels must not share IPython's history database (it locks).
         extra = ["--HistoryManager.hist_file=:memory:"] if self.km.ipykernel else []

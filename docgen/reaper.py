@@ -139,7 +139,7 @@ class Reaper:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.sid = os.getsid(0)
+        self.sid = os.getsid(0) if hasattr(os, "getsid") else 0
         self.subreaper = become_subreaper()
         self.since = _uptime_ticks()  # orphans started before the pool are not the pool's
         self.before = {p.key for p in processes().values() if p.ppid == self.pid}

@@ -204,6 +204,57 @@ def test_signal_mid_cell_leaves_no_process_and_no_temporary_folder(
         kill_leftovers(root, marker)
 
 
+OTHER_NOTEBOOK = """\
+import os, subprocess, sys, time
+from pathlib import Path
+sleeper = [sys.executable, "sleeper.py", "pid-a", {marker!r}]
+subprocess.run(  # a daemon: it comes back to docgen at once, like the other notebook's
+    [sys.executable, "-c", "import os, sys\\nif os.fork() == 0:\\n    os.setsid()\\n"
+     "    os.execv(sys.executable, sys.argv[1:])", *sleeper],
+    stdout=subprocess.DEVNULL, check=True,
+)
+while not (Path("pid-a").exists() and Path("pid-double").exists()):
+    time.sleep(0.02)
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{{pid}}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+mine, theirs = int(Path("pid-a").read_text()), int(Path("pid-double").read_text())
+deadline = time.monotonic() + 30
+while alive(theirs) and time.monotonic() < deadline:  # until the other kernel has ended
+    time.sleep(0.05)
+Path("report").write_text(f"theirs alive: {{alive(theirs)}}, mine alive: {{alive(mine)}}")
+"""
+
+
+def test_each_kernel_ends_only_what_it_started(tmp_path: Path) -> None:
+    """Two notebooks at once: the one that finishes first takes its own detached children
+    with it, and leaves those of the one still running alone."""
+    marker = f"docgen-test-{uuid.uuid4().hex}"
+    root = project(tmp_path, marker, "print('done')")
+    write_notebook(root / "nbs" / "other.ipynb", "md:# Other", OTHER_NOTEBOOK.format(marker=marker))
+    env = private_env(tmp_path)
+    try:
+        done = subprocess.run(
+            docgen_command("--workers", "2"),
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        report = (root / "nbs" / "report").read_text()
+        assert report == "theirs alive: False, mine alive: True"
+        assert_nothing_left(root, marker, tmp_path / "tmp")
+        assert not alive(int((root / "nbs" / "pid-a").read_text()))
+    finally:
+        kill_leftovers(root, marker)
+
+
 def test_in_process_build_reaps_what_comes_back_to_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
