@@ -126,14 +126,13 @@ def assert_nothing_left(root: Path, marker: str, tmp: Path) -> None:
     assert sorted(p.name for p in tmp.iterdir()) == []
 
 
-def kill_leftovers(root: Path, marker: str) -> None:
+def kill_leftovers(marker: str) -> None:
     """Don't let a failing test leave its sleepers for the rest of the run."""
-    for pid in set(recorded_pids(root).values()) | marked(marker):
-        if pid in marked(marker):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    for pid in marked(marker):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def bare_traceback(stderr: str) -> bool:
@@ -169,7 +168,7 @@ def test_build_leaves_no_process_and_no_temporary_folder(
         assert message in done.stdout + done.stderr and not bare_traceback(done.stderr)
         assert_nothing_left(root, marker, tmp_path / "tmp")
     finally:
-        kill_leftovers(root, marker)
+        kill_leftovers(marker)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
@@ -201,7 +200,7 @@ def test_signal_mid_cell_leaves_no_process_and_no_temporary_folder(
         assert "interrupted" in err and not bare_traceback(err)
         assert_nothing_left(root, marker, tmp_path / "tmp")
     finally:
-        kill_leftovers(root, marker)
+        kill_leftovers(marker)
 
 
 OTHER_NOTEBOOK = """\
@@ -252,7 +251,7 @@ def test_each_kernel_ends_only_what_it_started(tmp_path: Path) -> None:
         assert_nothing_left(root, marker, tmp_path / "tmp")
         assert not alive(int((root / "nbs" / "pid-a").read_text()))
     finally:
-        kill_leftovers(root, marker)
+        kill_leftovers(marker)
 
 
 def test_in_process_build_reaps_what_comes_back_to_it(
@@ -274,7 +273,7 @@ def test_in_process_build_reaps_what_comes_back_to_it(
             for name in PID_FILES:
                 (root / "nbs" / name).unlink()
     finally:
-        kill_leftovers(root, marker)
+        kill_leftovers(marker)
 
 
 def test_reaper_leaves_the_callers_own_children_alone() -> None:
