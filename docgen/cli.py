@@ -16,7 +16,7 @@ from types import FrameType
 from . import __version__
 from .build import build
 from .config import load_config
-from .errors import BuildFailed, DocgenError, Interrupted, UsageError
+from .errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from .outdir import clean
 from .progress import LiveProgress, PlainProgress
 
@@ -152,8 +152,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    # SIGTERM, like Ctrl-C, unwinds the build: kernels are shut down, temp folders removed.
-    previous = signal.signal(signal.SIGTERM, _interrupt) if _main_thread() else None
+    # SIGTERM and SIGHUP, like Ctrl-C, unwind the build: kernels and what they started are
+    # ended, temporary folders removed.
+    stops = [s for s in STOP_SIGNALS if s != signal.SIGINT] if _main_thread() else []
+    previous = {signum: signal.signal(signum, _interrupt) for signum in stops}
     try:
         return int(args.run(args))
     except BuildFailed as e:
@@ -170,5 +172,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted; {done or 'the previous site is unchanged'}", file=sys.stderr)
         return e.exit_code if isinstance(e, Interrupted) else 130
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+
+# The signals that stop a build the way Ctrl-C does: kernels and what they started end,
+# and the previous site stays unless the swap had already happened.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
 
 class DocgenError(Exception):
     """Something is wrong with the docs (exit code 1): a bad notebook, a failed cell."""
@@ -24,7 +32,7 @@ class BuildFailed(DocgenError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped the build after every kernel was shut down.
+    """Ctrl-C, SIGTERM or SIGHUP stopped the build after every kernel was shut down.
 
     `done` says what had already happened, when the signal came during a step that cannot
     be undone (the swap of the new site); empty means the previous site is unchanged.

@@ -7,8 +7,9 @@ used; kernels for the notebooks next in line are started ahead (`warm_kernels`) 
 `preload` while they wait; with GPUs, each kernel sees one, and no GPU runs more than
 `kernels_per_gpu` notebooks at once (a kernel waiting ahead has not touched its GPU, so it
 holds no CUDA context). Results keep the notebooks' order, whatever order they finish in, and
-a failing notebook does not stop the others. On Ctrl-C or SIGTERM every kernel is shut
-down and `Interrupted` raised.
+a failing notebook does not stop the others. On Ctrl-C, SIGTERM or SIGHUP every kernel is
+shut down and `Interrupted` raised. Whatever a kernel's cells started, detached or not, ends
+with it (see `reaper`).
 """
 
 from __future__ import annotations
@@ -39,15 +40,18 @@ from .cache import (
     notebook_settings,
 )
 from .config import Config
-from .errors import BuildFailed, DocgenError, Interrupted, UsageError
+from .errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from .gpus import Gpu, GpuAssigner, detect_gpus, gpu_env
 from .notebooks import Source, cell_options, strip_prefix
+from .reaper import Reaper
 from .timings import cell_seconds, without_timing
 
 if TYPE_CHECKING:
     from .kernels import Kernel
 
 T = TypeVar("T")
+
+# Signals that stop a build cleanly: Ctrl-C, `kill`, and a closed terminal or SSH session.
 
 # What the stage did with a notebook.
 RAN, CACHED, GPU_OUTPUTS, NOT_RUN, NO_CODE, FAILED = (
@@ -157,11 +161,13 @@ async def _start(kernel: Kernel, options: PoolOptions) -> list[str]:
 
 
 class _Kernels:
-    """The kernels alive now, so that an interrupt can kill them all at once."""
+    """The kernels alive now, so that an interrupt can kill them all at once, and the reaper
+    of whatever their cells started."""
 
     def __init__(self) -> None:
         self.live: set[Kernel] = set()
         self.stopping = False
+        self.reaper = Reaper()
 
     def kill_all(self) -> None:
         self.stopping = True
@@ -182,7 +188,7 @@ async def _run_jobs(
     results: list[ExecutionResult | None] = [None] * len(jobs)
 
     async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
-        kernel = Kernel(job.kernel_name, job.path, kernel_env(gpu_env(gpu)))
+        kernel = Kernel(job.kernel_name, job.path, kernel_env(gpu_env(gpu)), alive.reaper)
         alive.live.add(kernel)
         starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
         try:
@@ -227,7 +233,14 @@ async def _run_jobs(
                 assigner.release(gpu)
             kernels.release()
 
+    async def record_families() -> None:
+        # A child seen below its kernel can be told apart once it has left the tree.
+        while True:
+            await asyncio.sleep(1)
+            alive.reaper.record()
+
     tasks: list[asyncio.Task[None]] = []
+    recording = asyncio.create_task(record_families())
     try:
         for i, job in enumerate(jobs):  # kernels start in the notebooks' order
             await kernels.acquire()
@@ -240,6 +253,9 @@ async def _run_jobs(
         await asyncio.gather(*tasks, return_exceptions=True)  # their `finally` stops kernels
         for kernel in list(alive.live):  # left by a cancellation inside a shutdown
             kernel.kill_now()
+        recording.cancel()
+        alive.reaper.close()  # before any await: a second cancellation must not skip it
+        await asyncio.gather(recording, return_exceptions=True)
     return [
         r if r is not None else ExecutionResult(None, 0.0, f"{job.path}: did not run")
         for r, job in zip(results, jobs, strict=True)
@@ -255,9 +271,9 @@ def _loop_running() -> bool:
 
 
 def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], None]) -> T:
-    """Run `main` in a fresh event loop; Ctrl-C or SIGTERM stop it, then `Interrupted`.
+    """Run `main` in a fresh event loop; Ctrl-C, SIGTERM or SIGHUP stop it: `Interrupted`.
 
-    Handling both signals here, once, keeps the per-client handlers nbclient would install
+    Handling these signals here, once, keeps the per-client handlers nbclient would install
     (which clobber each other when many clients share a loop) out of the way. A signal
     calls `on_interrupt` first (which kills the kernels: nbclient reads a cancelled cell as
     a dead kernel, so cancelling alone would wait for the cell), then cancels `main`.
@@ -283,7 +299,7 @@ def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], 
 
     installed = []
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             installed.append((signum, signal.getsignal(signum)))
             loop.add_signal_handler(signum, on_signal, signum)
     try:

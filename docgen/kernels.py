@@ -2,7 +2,8 @@
 
 A `Kernel` is started for one notebook only: in the notebook's folder, with its GPU in
 the environment, reached over IPC sockets in a private temporary folder (never TCP). It
-can be started ahead of its turn and import the configured modules while it waits.
+can be started ahead of its turn and import the configured modules while it waits. When it
+is shut down, a `Reaper` ends every process its cells started, detached ones included.
 After the notebook's last cell, a silent request (no cell, no output) asks the kernel
 where it ran: Python, torch and CUDA versions, and whether CUDA was used.
 
@@ -16,6 +17,7 @@ import ast
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -35,6 +37,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from .ansi import strip_ansi
 from .errors import DocgenError
 from .notebooks import cell_options
+from .reaper import TOKEN_VARIABLE, Reaper
 
 _MAX_TRACEBACK_FRAMES = 6
 STARTUP_TIMEOUT = 60
@@ -177,18 +180,27 @@ async def _maybe_await(value):  # type: ignore[no-untyped-def]
 class Kernel:
     """One kernel process for one notebook: started, optionally warmed, used, shut down."""
 
-    def __init__(self, name: str, path: Path, env: dict[str, str]):
+    def __init__(
+        self, name: str, path: Path, env: dict[str, str], reaper: Reaper | None = None
+    ) -> None:
         self.name = name
         self.path = path  # the notebook it is for; it starts in the notebook's folder
-        self.env = env
+        # Every process the kernel starts inherits the token, unless it clears its environment.
+        self.token = secrets.token_hex(8)
+        self.env = {**env, TOKEN_VARIABLE: self.token}
+        self.reaper = reaper  # ends what the kernel's cells started, when the kernel ends
         self.km: AsyncKernelManager | None = None
         self.kc: Any = None
         self._sockets: str | None = None
 
     async def start(self, timeout: float = STARTUP_TIMEOUT) -> None:
         self._sockets = tempfile.mkdtemp(prefix="docgen-kernel-")
+        # The connection file too, so that removing the folder leaves nothing in any path.
         self.km = AsyncKernelManager(
-            kernel_name=self.name, transport="ipc", ip=os.path.join(self._sockets, "k")
+            kernel_name=self.name,
+            transport="ipc",
+            ip=os.path.join(self._sockets, "k"),
+            connection_file=os.path.join(self._sockets, "kernel.json"),
         )
         # Parallel kernels must not share IPython's history database (it locks).
         extra = ["--HistoryManager.hist_file=:memory:"] if self.km.ipykernel else []
@@ -196,6 +208,9 @@ class Kernel:
             await self.km.start_kernel(
                 cwd=str(self.path.parent), env=self.env, extra_arguments=extra
             )
+            process = getattr(self.km.provisioner, "process", None)
+            if self.reaper is not None and process is not None:
+                self.reaper.watch(self.token, process.pid)
             self.kc = self.km.client()
             self.kc.start_channels()
             await self.kc.wait_for_ready(timeout=timeout)
@@ -281,8 +296,10 @@ class Kernel:
         return info if isinstance(info, dict) else {}
 
     async def shutdown(self) -> None:
-        """Stop the kernel and everything it started (its whole process group)."""
+        """Stop the kernel and everything it started, detached or not."""
         try:
+            if self.reaper is not None:
+                self.reaper.record()  # while the kernel still holds its children
             if self.kc is not None:
                 self.kc.stop_channels()
             if self.km is not None and self.km.has_kernel:
@@ -293,6 +310,8 @@ class Kernel:
             self.kill_now()
         finally:
             self.kc = None
+            if self.reaper is not None:
+                self.reaper.end(self.token)
             if self._sockets:
                 shutil.rmtree(self._sockets, ignore_errors=True)
 
@@ -308,5 +327,7 @@ class Kernel:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass  # SIGKILL cannot be refused; only an unkillable (D-state) process stays
+        if self.reaper is not None:
+            self.reaper.end(self.token)
         if self._sockets:
             shutil.rmtree(self._sockets, ignore_errors=True)

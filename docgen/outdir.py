@@ -24,7 +24,7 @@ from typing import IO
 
 from .cache import CACHE_DIR
 from .config import Config
-from .errors import BuildFailed, DocgenError, Interrupted, UsageError
+from .errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from .notebooks import SITE_MARKER
 
 MARKER_TEXT = (
@@ -34,10 +34,6 @@ MARKER_TEXT = (
 )
 LOCK_FILE = "build.lock"
 _SWAP_LEFTOVER = re.compile(r"\.(old|new)-\w+")
-# Signals that may not split the swap from the removal of the old site.
-_DEFERRED = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 Log = Callable[[str], None]
 
@@ -253,7 +249,7 @@ def _signals_deferred() -> Iterator[None]:
         yield  # handlers run in the main thread; this block cannot be split by them
         return
     received: list[int] = []
-    previous = {signum: signal.getsignal(signum) for signum in _DEFERRED}
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     for signum in previous:
         signal.signal(signum, lambda signum, frame: received.append(signum))
     try:

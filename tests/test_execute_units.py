@@ -107,7 +107,7 @@ class FakeKernel:
 
     recorder: Recorder
 
-    def __init__(self, name: str, path: Path, env: dict[str, str]):
+    def __init__(self, name: str, path: Path, env: dict[str, str], reaper: object = None):
         self.path, self.env = path, env
         self.gpu = env.get("CUDA_VISIBLE_DEVICES", "cpu")
         r = self.recorder
