@@ -38,6 +38,7 @@ from .symbols import (
     symbols_json,
 )
 from .urls import href
+from .userobjects import text_attr
 
 _NOTEBOOK_METADATA = {
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -77,7 +78,7 @@ def _show_doc_cell(expression: str, obj: Any, name: str, level: int | None = Non
 
 def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
     api = index.api
-    doc = (importlib.import_module(module).__doc__ or "").strip()
+    doc = text_attr(import_object(module), "__doc__").strip()
     cells = [new_markdown_cell(f"# {module}\n\n{doc}".strip())]
     members = api.members(module)
     elsewhere = [s for s in members if s.name in documented]

@@ -4,8 +4,10 @@ A notebook's key hashes everything that decides its outputs: its path in the pro
 notebooks with the same code may read different files beside them), the source and
 execution options of its code cells, the kernel, the environment (Python, installed
 distributions, the documented packages' own sources, GPU models, preloaded modules) and
-the data files it declares in its metadata (`"docgen": {"data": ["data/x.csv"]}`).
-Markdown cells are not part of the key, so a prose edit reuses the outputs.
+the data files it declares in its metadata (`"docgen": {"data": ["data/x.csv"]}`), the
+project's own modules it imports (localimports.py), and the values of the environment
+variables named in `env_keys`; no other environment variable. Markdown cells are not part
+of the key, so a prose edit reuses the outputs.
 
 An entry is the whole executed notebook, written atomically. An entry that cannot be read
 is reported and ignored; the notebook then runs again.
@@ -30,7 +32,7 @@ from .gpus import Gpu
 from .notebooks import cell_options
 
 CACHE_DIR = ".docgen_cache"
-FORMAT = 1  # bump when the key or the entry layout changes
+FORMAT = 2  # bump when the key or the entry layout changes
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This folder is docgen's execution cache; `make clean` or deleting it is safe.\n"
@@ -184,7 +186,11 @@ def notebook_key(
     environment: dict[str, str],
     data: dict[str, str],
     preload: Sequence[str],
+    local: dict[str, str] | None = None,
+    env: dict[str, str | None] | None = None,
 ) -> str:
+    """The key of one notebook's outputs; `local` hashes the project modules it imports and
+    `env` holds the declared environment variables (None: unset)."""
     return _sha256(
         _canonical(
             {
@@ -195,6 +201,8 @@ def notebook_key(
                 "environment": environment,
                 "data": data,
                 "preload": list(preload),
+                "local": local or {},
+                "env": env or {},
             }
         )
     )

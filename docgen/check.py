@@ -625,6 +625,20 @@ def _options(args: argparse.Namespace) -> tuple[HttpOptions, dict[str, Path]]:
     return options, inventories
 
 
+def _json_target_problem(path: Path) -> str | None:
+    """Why the --json report could not be written to `path`, or None."""
+    folder = path.parent
+    if path.is_dir():
+        return "is a folder; name a file in it, for example --json " + str(path / "linkcheck.json")
+    if not folder.exists():
+        return f"its folder {folder} does not exist; create it, or name a file elsewhere"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "is not writable"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """`docgen check`: 0 when every link works, 1 when some are broken, 2 on bad usage."""
     site = Path(args.site)
@@ -632,6 +646,10 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"error: {site} is not a folder; build the site first (docgen build)", file=sys.stderr
         )
+        return 2
+    problem = _json_target_problem(args.json) if args.json else None
+    if problem:  # known before the check, which may take minutes, rather than after it
+        print(f"error: --json {args.json}: {problem}", file=sys.stderr)
         return 2
     try:
         options, inventories = _options(args)
@@ -650,7 +668,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(format_report(report))
     if args.json:
-        write_json_report(report, args.json)
+        try:
+            write_json_report(report, args.json)
+        except OSError as e:
+            print(f"error: cannot write --json {args.json}: {e.strerror or e}", file=sys.stderr)
+            return 2
     return 1 if report.broken else 0
 
 

@@ -106,7 +106,14 @@ class Config:
     cache: bool = _execute_option(
         True,
         "Reuse the outputs in .docgen_cache/ while a notebook's code cells, kernel, "
-        "environment and declared data files are unchanged.",
+        "environment, declared data files, the project modules it imports and the variables "
+        "of `env_keys` are unchanged.",
+    )
+    env_keys: list[str] = _execute_option(
+        [],
+        "Environment variables whose values decide outputs, e.g. [\"DATA_DIR\"]: a change of "
+        "value (or setting or unsetting one) runs the notebooks again. Other environment "
+        "variables are not part of the cache key: changing them reuses the cached outputs.",
     )
     allow_missing_gpu: bool = _execute_option(
         False,

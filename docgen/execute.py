@@ -42,6 +42,7 @@ from .cache import (
 from .config import Config
 from .errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from .gpus import Gpu, GpuAssigner, detect_gpus, gpu_env
+from .localimports import local_module_digests
 from .notebooks import Source, cell_options, strip_prefix
 from .reaper import Reaper
 from .timings import cell_seconds, without_timing
@@ -493,7 +494,12 @@ def execute_stage(
             if name not in kernels:
                 kernels[name] = kernel_fingerprint(name)
             data = data_digest(source.path.parent, settings.get("data", []))
-            key = notebook_key(rel, nb, kernels[name], machine.environment, data, config.preload)
+            code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+            local = local_module_digests(code, source.path.parent, config.root)
+            env = {var: os.environ.get(var) for var in config.env_keys}
+            key = notebook_key(
+                rel, nb, kernels[name], machine.environment, data, config.preload, local, env
+            )
             if i not in forced:
                 cached, warning = cache.load(key, nb)
                 if warning:

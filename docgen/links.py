@@ -32,6 +32,7 @@ from typing import Any
 
 from .notebooks import parse_directives
 from .symbols import SymbolIndex, import_object
+from .userobjects import FAILURES, text_attr
 
 _NAME = re.compile(r"([^\W\d]\w*(?:\.[^\W\d]\w*)*)(\(\))?")
 _MAGIC = re.compile(r"^(\s*)(?:[%!].*|.*\?)$")
@@ -98,7 +99,7 @@ def notebook_imports(cells: list[str]) -> tuple[list[ImportBinding], set[str]]:
 def _import(module: str) -> Any:
     try:
         return importlib.import_module(module)
-    except Exception:  # an import the build can't do (not installed, fails): name stays unbound
+    except FAILURES:  # an import the build can't do (not installed, fails): name stays unbound
         return None
 
 
@@ -117,7 +118,10 @@ class LazyImport:
         module = _import(self.module)
         if module is None or self.attr is None:
             return module
-        obj = getattr(module, self.attr, None)
+        try:
+            obj = getattr(module, self.attr, None)
+        except FAILURES:  # a module `__getattr__` may raise anything
+            obj = None
         return obj if obj is not None else _import(f"{self.module}.{self.attr}")
 
 
@@ -129,12 +133,14 @@ def bind_imports(bindings: list[ImportBinding]) -> dict[str, tuple[Any, str]]:
             module = _import(b.module)
             if module is None:
                 continue
-            names = getattr(module, "__all__", None) or [
-                n for n in vars(module) if not n.startswith("_")
-            ]
+            names = vars(module).get("__all__")
+            if not isinstance(names, list | tuple):
+                names = [n for n in vars(module) if not n.startswith("_")]
             for n in names:
-                if hasattr(module, n):
+                try:
                     namespace[n] = (getattr(module, n), f"{b.module}.{n}")
+                except FAILURES:  # missing, or a module `__getattr__` that raises
+                    continue
         elif b.attr is None:
             namespace[b.name] = (LazyImport(b.module), b.module)
         else:
@@ -162,21 +168,27 @@ def _canonical_names(obj: Any) -> list[str]:
         return [obj.__name__]
     if isinstance(obj, property) and obj.fget is not None:
         obj = obj.fget
-    module = getattr(obj, "__module__", None)
-    qualname = getattr(obj, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+    module, qualname = text_attr(obj, "__module__"), text_attr(obj, "__qualname__")
+    if not module or not qualname or "<" in qualname:
         return []
     names = [f"{module}.{qualname}"]
     top, _, rest = qualname.partition(".")
-    owner = getattr(sys.modules.get(module), top, None)
+    owner = vars(sys.modules[module]).get(top) if module in sys.modules else None
     if owner is None:
         return names
     parts = module.split(".")
     for i in range(len(parts) - 1, 0, -1):
         parent = ".".join(parts[:i])
-        if getattr(sys.modules.get(parent), top, None) is owner:
+        if parent in sys.modules and vars(sys.modules[parent]).get(top) is owner:
             names.append(f"{parent}.{top}" + (f".{rest}" if rest else ""))
     return names
+
+
+def _annotates(cls: type, attr: str) -> bool:
+    try:
+        return attr in getattr(cls, "__annotations__", {})
+    except FAILURES:  # annotations that are not a mapping, or a descriptor that raises
+        return False
 
 
 def _attribute(obj: Any, attr: str) -> Any:
@@ -184,15 +196,13 @@ def _attribute(obj: Any, attr: str) -> Any:
     try:
         return getattr(obj, attr)
     except AttributeError:
-        if inspect.isclass(obj) and any(
-            attr in getattr(c, "__annotations__", {}) for c in obj.__mro__
-        ):
+        if inspect.isclass(obj) and any(_annotates(c, attr) for c in obj.__mro__):
             return _ANNOTATED
-        if inspect.ismodule(obj) and hasattr(obj, "__path__"):
+        if inspect.ismodule(obj) and "__path__" in vars(obj):
             module = _import(f"{obj.__name__}.{attr}")
             return _MISSING if module is None else module
         return _MISSING
-    except Exception:  # a descriptor of someone's class may raise anything
+    except FAILURES:  # a descriptor of someone's class may raise anything
         return _MISSING
 
 

@@ -33,6 +33,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.token import STANDARD_TYPES, Token, _TokenType
 from pygments.util import ClassNotFound
 
+from . import mdguard
 from .notebooks import CellOptions, parse_directives
 from .urls import href, path_of
 
@@ -97,10 +98,13 @@ class PageContext:
         self.images[name] = data
         return self.href(name)
 
-    def add_notebook_image(self, data: str, mime: str) -> str:
-        """`add_image` for an image as a notebook stores it: base64, or SVG as text."""
-        raw = data.encode() if mime == "image/svg+xml" else base64.b64decode(data)
-        return self.add_image(raw, mime)
+    def add_notebook_image(self, data: object, mime: str) -> str | None:
+        """`add_image` for an image as a notebook stores it; None, and a warning, if it is bad."""
+        try:
+            return self.add_image(decode_notebook_image(data, mime), mime)
+        except ValueError as e:
+            self.warnings.append(f"{self.where()}: {e}; the image is not shown")
+            return None
 
     def unique_id(self, text: str) -> str:
         """A new anchor for a heading's text: its slug, made unique on the page."""
@@ -114,6 +118,21 @@ class PageContext:
             n += 1
         self.used_ids.add(anchor)
         return anchor
+
+
+def decode_notebook_image(data: object, mime: str) -> bytes:
+    """An image's bytes from a notebook's base64 (or SVG's text), as a string or list of lines;
+    `ValueError` saying what is wrong when they cannot be had."""
+    if isinstance(data, list) and all(isinstance(line, str) for line in data):
+        data = "".join(data)
+    if not isinstance(data, str):
+        raise ValueError(f"{mime} image is {type(data).__name__} data, not text")
+    if mime == "image/svg+xml":
+        return data.encode("utf-8", "replace")
+    try:
+        return base64.b64decode("".join(data.split()), validate=True)  # lines are allowed
+    except ValueError as e:  # binascii.Error
+        raise ValueError(f"{mime} image is not valid base64 ({e})") from e
 
 
 class _MathProcessor(InlineProcessor):
@@ -225,7 +244,7 @@ def _image_src(src: str, ctx: PageContext) -> str:
             ctx.warnings.append(f"{ctx.where()}: image attachment '{name}' is not in the cell")
             return src
         mime, data = next(iter(bundle.items()))
-        return ctx.add_notebook_image(data, mime)
+        return ctx.add_notebook_image(data, mime) or src
     if _SCHEME.match(src) or src.startswith(("/", "#")):
         return src
     data = _project_file(ctx, src)
@@ -312,11 +331,19 @@ class _DocgenExtension(Extension):
 
 
 class MarkdownRenderer:
-    """One Python-Markdown instance, reused for every cell of every page (it is slow to make)."""
+    """One Python-Markdown instance, reused for every cell of every page (it is slow to make).
 
-    def __init__(self) -> None:
+    A cell gets `seconds` and a nesting depth (see mdguard.py); one over budget is shown as
+    its escaped source, with a warning."""
+
+    def __init__(self, seconds: float = mdguard.SECONDS) -> None:
         self._ctx: PageContext | None = None
-        self._md = markdown.Markdown(
+        self.seconds = seconds
+        self._check: Callable[[], None] = lambda: None
+        self._md = self._new_markdown()
+
+    def _new_markdown(self) -> markdown.Markdown:
+        md = markdown.Markdown(
             extensions=[
                 "tables",
                 "fenced_code",
@@ -331,18 +358,32 @@ class MarkdownRenderer:
             extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
             output_format="html",
         )
+        mdguard.watch_inline_processors(md, lambda: self._check())
+        return md
 
     def _current(self) -> PageContext:
         assert self._ctx is not None
         return self._ctx
 
     def render(self, text: str, ctx: PageContext) -> str:
-        self._ctx = ctx
-        try:
-            self._md.reset()
-            return self._md.convert(text)
-        finally:
-            self._ctx = None
+        reason = mdguard.too_costly(text)
+        if reason is None:
+            headings, used_ids = len(ctx.headings), set(ctx.used_ids)
+            self._ctx, self._check = ctx, mdguard.deadline_check(self.seconds)
+            try:
+                self._md.reset()
+                return self._md.convert(text)
+            except (RecursionError, mdguard.OverBudget) as e:
+                reason = str(e) if isinstance(e, mdguard.OverBudget) else "nested too deeply"
+                del ctx.headings[headings:]  # what the abandoned attempt found is not on the page
+                ctx.used_ids = used_ids
+                self._md = self._new_markdown()  # an interrupted instance is left inconsistent
+            finally:
+                self._ctx, self._check = None, lambda: None
+        ctx.warnings.append(
+            f"{ctx.where()}: markdown too costly to render ({reason}); shown as plain text"
+        )
+        return f'<pre class="markdown-source">{html.escape(text)}</pre>'
 
 
 def code_lexer(nb_metadata: dict) -> Lexer:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .symbols import member_function, source_line
+from .userobjects import FAILURES, docstring, text_attr
 
 __all__ = ["DOC_MIME", "show_doc", "doc", "describe", "render_doc_html"]
 
@@ -71,7 +72,7 @@ def _kind(obj: Any) -> str:
         return "class"
     if isinstance(obj, property):
         return "property"
-    qualname = getattr(obj, "__qualname__", "")
+    qualname = text_attr(obj, "__qualname__")
     if "." in qualname and "<locals>" not in qualname.split(".")[-2]:
         return "method"
     return "function"
@@ -82,8 +83,8 @@ def full_name(obj: Any) -> str:
     if inspect.ismodule(obj):
         return obj.__name__
     target = obj.fget if isinstance(obj, property) else obj
-    module = str(getattr(target, "__module__", None) or "")
-    qualname = str(getattr(target, "__qualname__", None) or getattr(target, "__name__", ""))
+    module = text_attr(target, "__module__")
+    qualname = text_attr(target, "__qualname__") or text_attr(target, "__name__")
     return f"{module}.{qualname}" if module else qualname
 
 
@@ -107,7 +108,10 @@ def _annotation_names(text: str, globalns: dict[str, Any]) -> dict[str, list[str
         if obj is not _MISSING:
             reached = obj.__name__ if inspect.ismodule(obj) else full_name(obj)
             for attr in rest:
-                obj = getattr(obj, attr, _MISSING)
+                try:
+                    obj = getattr(obj, attr, _MISSING)
+                except FAILURES:  # a descriptor or module `__getattr__` that raises
+                    obj = _MISSING
                 reached = f"{reached}.{attr}"
                 if obj is _MISSING:
                     break
@@ -126,20 +130,26 @@ def _annotation_names(text: str, globalns: dict[str, Any]) -> dict[str, list[str
 def _format_annotation(annotation: Any) -> str:
     if isinstance(annotation, str):
         return annotation
-    return inspect.formatannotation(annotation)
+    try:
+        return inspect.formatannotation(annotation)
+    except FAILURES:  # its repr is the project's code
+        return f"<{type(annotation).__name__}>"
 
 
 def _default_text(value: Any, factories: dict[str, Any] | None = None, name: str = "") -> str:
     """A default value as the signature shows it: short, and the same from run to run."""
-    if repr(value) == "<factory>" and factories and name in factories:
+    try:
+        text = repr(value)
+    except FAILURES:  # a default value's `__repr__` is the project's code
+        return f"<{type(value).__name__}>"
+    if text == "<factory>" and factories and name in factories:
         factory = factories[name]  # a dataclass field's default_factory
-        label = getattr(factory, "__qualname__", "")
+        label = text_attr(factory, "__qualname__")
         return f"{label}()" if label and "<lambda>" not in label else "..."
     if inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value):
-        return value.__qualname__
+        return text_attr(value, "__qualname__") or f"<{type(value).__name__}>"
     if inspect.ismodule(value):
         return value.__name__
-    text = repr(value)
     if len(text) > 60 or "\n" in text or " at 0x" in text or text == "<factory>":
         text = f"<{type(value).__name__}>"
     return text
@@ -151,8 +161,8 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
     kind = _kind(obj)
     target = member_function(obj)
     fullname = name or full_name(obj)
-    module = obj.__name__ if kind == "module" else (getattr(target, "__module__", "") or "")
-    qualname = getattr(target, "__qualname__", "") or fullname
+    module = obj.__name__ if kind == "module" else text_attr(target, "__module__")
+    qualname = text_attr(target, "__qualname__") or fullname
     display = fullname if kind == "module" else qualname
     globalns = vars(sys.modules[module]) if module in sys.modules else {}
     params: list[dict[str, Any]] = []
@@ -161,7 +171,7 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
     if kind not in ("module", "property"):
         try:
             sig = inspect.signature(target)
-        except (TypeError, ValueError):
+        except FAILURES:  # no signature, or a `__signature__` of the project's that raises
             sig = None
         factories = {
             f.name: f.default_factory
@@ -190,7 +200,11 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
             if kind == "method" and params and params[0]["name"] in ("self", "cls"):
                 params = params[1:]
     elif kind == "property":
-        ret = getattr(target, "__annotations__", {}).get("return")
+        try:
+            annotations = getattr(target, "__annotations__", None)
+        except FAILURES:  # the project's own descriptor
+            annotations = None
+        ret = annotations.get("return") if isinstance(annotations, dict) else None
         if ret is not None:
             returns = _format_annotation(ret)
             names.update(_annotation_names(returns, globalns))
@@ -205,7 +219,7 @@ def describe(obj: Any, name: str | None = None, level: int | None = None,
         "params": params,
         "returns": returns,
         "names": names,
-        "doc": inspect.getdoc(obj) or "",
+        "doc": docstring(obj),
         "line": line,
         "level": level,
         "home": home,

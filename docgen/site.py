@@ -20,6 +20,7 @@ import jinja2
 import nbformat
 
 from . import __version__
+from .ansi import valid_strings
 from .config import Config
 from .errors import DocgenError
 from .notebooks import SITE_MARKER, Source, cell_options, strip_prefix
@@ -148,6 +149,7 @@ def render_page(
     `resolve` links backticked names, `link_code` names in code cells (see links.py), and
     `mime_renderers` render output types the build knows better (show_doc's, apidocs.py).
     """
+    nb = valid_strings(nb)  # the page and the notebook copy must both be writable as UTF-8
     ctx = PageContext(
         source=str(source.path),
         nb_dir=source.path.parent,

@@ -27,7 +27,7 @@ import importlib
 import inspect
 import json
 import os
-import pkgutil
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -38,6 +38,8 @@ from typing import Any
 from .errors import DocgenError, UsageError
 from .inventory import InventoryItem, read_inventory, writable, write_inventory
 from .urls import href
+from .userobjects import FAILURES, UserCodeError, docstring, get_attr, reason, submodules, text_attr
+from .userobjects import import_module as import_user_module
 
 # Each kind is also the symbol's role in objects.inv (`py:class`, `py:property`, ...).
 KINDS = ("module", "class", "function", "method", "property")
@@ -107,7 +109,7 @@ def _is_public_module(name: str) -> bool:
 
 
 def _summary(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
+    doc = docstring(obj)
     paragraph = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
     end = paragraph.find(". ")
     return paragraph[: end + 1] if end >= 0 else paragraph
@@ -120,16 +122,26 @@ class _Written(str):
         return str(self)
 
 
+def _shown_default(value: Any) -> Any:
+    """A default value, or its type's name when its `__repr__` (the project's code) fails."""
+    try:
+        repr(value)
+    except FAILURES:
+        return _Written(f"<{type(value).__name__}>")
+    return value
+
+
 def signature_of(obj: Any, drop_self: bool = False) -> str:
     """`(x, p: float = 0.5)` as Python prints it, or "" for objects without one."""
     try:
         sig = inspect.signature(obj)
-    except (TypeError, ValueError):
+    except FAILURES:  # none, or a `__signature__` or `__wrapped__` of the project's that raises
         return ""
     params = [
         p.replace(annotation=_Written(p.annotation)) if isinstance(p.annotation, str) else p
         for p in sig.parameters.values()
     ]
+    params = [p.replace(default=_shown_default(p.default)) for p in params]
     if drop_self and params and params[0].name in ("self", "cls"):
         params = params[1:]
     ret = sig.return_annotation
@@ -137,29 +149,28 @@ def signature_of(obj: Any, drop_self: bool = False) -> str:
         ret = inspect.Signature.empty
     elif isinstance(ret, str):
         ret = _Written(ret)
-    return str(sig.replace(parameters=params, return_annotation=ret))
+    try:
+        return str(sig.replace(parameters=params, return_annotation=ret))
+    except FAILURES:  # an annotation's `__repr__`, the project's code, failed
+        return ""
 
 
-def _module_names(package: Any) -> list[str]:
-    """`package` and every public submodule of it, in a stable order."""
-    names = [package.__name__]
-    if hasattr(package, "__path__"):
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            if _is_public_module(info.name):
-                names.append(info.name)
-    return sorted(names)
-
-
-def _public_names(module: Any) -> list[str]:
-    explicit = getattr(module, "__all__", None)
-    if explicit is not None:
+def _public_names(module: Any, warn: Warn) -> list[str]:
+    # From the module's own namespace: `getattr` would call a module `__getattr__`.
+    explicit = vars(module).get("__all__")
+    if isinstance(explicit, list | tuple):
         return [n for n in explicit if isinstance(n, str)]
+    if explicit is not None:
+        warn(
+            f"module {module.__name__}: __all__ is {type(explicit).__name__}, not a list of "
+            "names; its public classes and functions are listed instead"
+        )
     return [
         name
         for name, obj in vars(module).items()
         if not name.startswith("_")
         and (inspect.isclass(obj) or inspect.isfunction(obj))
-        and getattr(obj, "__module__", None) == module.__name__
+        and text_attr(obj, "__module__") == module.__name__
     ]
 
 
@@ -189,16 +200,19 @@ def source_line(obj: Any) -> int | None:
     module's source, which parses the whole file each time.
     """
     obj = member_function(obj)
-    code = getattr(inspect.unwrap(obj), "__code__", None) if callable(obj) else None
-    if code is not None:
-        return int(code.co_firstlineno)
+    try:
+        code = getattr(inspect.unwrap(obj), "__code__", None) if callable(obj) else None
+    except ValueError:  # a `__wrapped__` that leads back to itself
+        code = None
+    if isinstance(getattr(code, "co_firstlineno", None), int):
+        return int(code.co_firstlineno)  # type: ignore[union-attr]
     if inspect.isclass(obj):
         try:
             path = inspect.getsourcefile(obj)
-        except TypeError:
+        except (TypeError, OSError):
             return None
         if path:
-            return _class_lines(path, os.path.getmtime(path)).get(obj.__qualname__)
+            return _class_lines(path, os.path.getmtime(path)).get(text_attr(obj, "__qualname__"))
     return None
 
 
@@ -238,40 +252,43 @@ def _source_order(obj: Any) -> int:
 def import_package(name: str) -> Any:
     """Import one of the configured packages, or fail saying how to make it importable."""
     try:
-        return importlib.import_module(name)
+        return import_user_module(name)
     except ModuleNotFoundError as e:
-        if e.name and name.split(".")[0] == e.name.split(".")[0]:
-            raise UsageError(
-                f"package '{name}' (listed in [tool.docgen] packages) cannot be imported: "
-                f"{e}. Install it into the environment docgen runs in "
-                f"(for example `pip install -e .`), or remove it from `packages`."
-            ) from e
-        raise DocgenError(f"package '{name}' cannot be imported: {e}") from e
-    except Exception as e:  # importing runs the package's own code, which may raise anything
+        raise UsageError(
+            f"package '{name}' (listed in [tool.docgen] packages) cannot be imported: "
+            f"{e}. Install it into the environment docgen runs in "
+            f"(for example `pip install -e .`), or remove it from `packages`."
+        ) from e
+    except UserCodeError as e:  # importing runs the package's own code
         raise DocgenError(
-            f"package '{name}' (listed in [tool.docgen] packages) fails when imported: "
-            f"{type(e).__name__}: {e}"
+            f"package '{name}' (listed in [tool.docgen] packages) fails when imported: {e}. "
+            "Fix the package, or remove it from `packages`."
         ) from e
 
 
 def discover_api(packages: list[str]) -> ProjectApi:
-    """Import `packages` and list their public API. Raises `UsageError` for a missing one."""
+    """Import `packages` and list their public API.
+
+    Raises `UsageError` for a package that is not installed and `DocgenError` for one that
+    fails when imported. Below that, what the project's code makes fail (a submodule, an
+    attribute, an object that cannot be described) is a warning, and the rest goes on.
+    """
     symbols: dict[str, Symbol] = {}
     aliases: dict[str, str] = {}
     warnings: list[str] = []
     roots = tuple(packages)
+    classes: dict[int, str] = {}  # each class documented, by id -> its name: listed once
 
     def ours(module_name: str) -> bool:
         return any(module_name == p or module_name.startswith(p + ".") for p in roots)
 
     def add_class_members(cls: Any, class_name: str, module_name: str) -> None:
+        classes[id(cls)] = class_name
         members = []
         for attr, value in vars(cls).items():
-            if attr.startswith("_") and not (
-                attr in _DOCUMENTED_DUNDERS and inspect.getdoc(value)
-            ):
+            if attr.startswith("_") and not (attr in _DOCUMENTED_DUNDERS and docstring(value)):
                 continue
-            if inspect.isclass(value) and value.__qualname__.endswith(f".{attr}"):
+            if inspect.isclass(value) and text_attr(value, "__qualname__").endswith(f".{attr}"):
                 members.append((attr, value, "class"))
                 continue
             kind = _member_kind(value)
@@ -279,6 +296,9 @@ def discover_api(packages: list[str]) -> ProjectApi:
                 members.append((attr, value, kind))
         for attr, value, kind in members:
             name = f"{class_name}.{attr}"
+            if kind == "class" and id(value) in classes:
+                aliases[name] = classes[id(value)]  # `Outer.Inner.Inner = Outer.Inner`
+                continue
             target = member_function(value)
             symbols[name] = Symbol(
                 name=name,
@@ -292,45 +312,47 @@ def discover_api(packages: list[str]) -> ProjectApi:
 
     modules = []
     for package in packages:
-        top = import_package(package)
-        for module_name in _module_names(top):
-            try:
-                module = importlib.import_module(module_name)
-            except Exception as e:  # a submodule's own import-time code may raise anything
-                warnings.append(
-                    f"module {module_name} cannot be imported ({type(e).__name__}: {e}); "
-                    "its API is left out of the docs"
-                )
-                continue
+        for module in submodules(import_package(package), warnings.append):
             modules.append(module)
-            symbols[module_name] = Symbol(
-                name=module_name, kind="module", module=module_name, summary=_summary(module)
+            symbols[module.__name__] = Symbol(
+                name=module.__name__, kind="module", module=module.__name__,
+                summary=_summary(module),
             )
 
     # Definitions first, then re-exports: a name's canonical form is where it is defined.
     found: list[tuple[str, Any, Any]] = []  # (public name, object, module it was found in)
     for module in modules:
-        for name in _public_names(module):
-            obj = getattr(module, name, None)
+        for name in _public_names(module, warnings.append):
+            try:
+                obj = get_attr(module, name)
+            except UserCodeError as e:
+                warnings.append(
+                    f"{module.__name__}.{name} cannot be read ({e}); it is left out of the docs"
+                )
+                continue
             if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
                 found.append((f"{module.__name__}.{name}", obj, module))
-    found.sort(key=lambda f: (f[2].__name__ != getattr(f[1], "__module__", None), f[0]))
+    found.sort(key=lambda f: (f[2].__name__ != text_attr(f[1], "__module__"), f[0]))
     seen: dict[int, str] = {}
-    for public, obj, module in found:
+
+    def add_object(public: str, obj: Any, module: Any) -> None:
         if id(obj) in seen:
             if public != seen[id(obj)]:
                 aliases[public] = seen[id(obj)]
-            continue
-        defined_in = getattr(obj, "__module__", "") or ""
-        qualname = getattr(obj, "__qualname__", "") or ""
-        if not ours(defined_in) and defined_in:
-            continue  # someone else's object, re-exported: their docs document it
+            return
+        # Not strings (None, a number) are as good as absent: the object is listed where found.
+        defined_in = text_attr(obj, "__module__")
+        qualname = text_attr(obj, "__qualname__")
+        if defined_in and not ours(defined_in):
+            return  # someone else's object, re-exported: their docs document it
         canonical = public
         home_module = module.__name__
+        home = sys.modules.get(defined_in)
         if (
             defined_in in symbols
             and "." not in qualname
-            and getattr(importlib.import_module(defined_in), qualname, None) is obj
+            and home is not None
+            and vars(home).get(qualname) is obj
         ):
             canonical, home_module = f"{defined_in}.{qualname}", defined_in
         seen[id(obj)] = canonical
@@ -347,6 +369,12 @@ def discover_api(packages: list[str]) -> ProjectApi:
         )
         if kind == "class":
             add_class_members(obj, canonical, home_module)
+
+    for public, obj, module in found:
+        try:
+            add_object(public, obj, module)
+        except FAILURES as e:  # describing an object runs its code: metaclasses, descriptors
+            warnings.append(f"{public} cannot be described ({reason(e)}); it is left out")
 
     ordered = sorted(
         symbols.values(),
@@ -376,12 +404,12 @@ def import_object(name: str) -> Any:
     for i in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:i]))
-        except Exception:  # not a module (or one that fails to import): try a shorter prefix
+        except FAILURES:  # not a module (or one that fails to import): try a shorter prefix
             continue
         for attr in parts[i:]:
             try:
                 obj = getattr(obj, attr)
-            except Exception:  # getattr may run arbitrary descriptor code
+            except FAILURES:  # getattr may run arbitrary descriptor code
                 return None
         return obj
     return None
@@ -623,7 +651,7 @@ def symbols_json(index: SymbolIndex) -> bytes:
 
 def project_version(packages: list[str]) -> str:
     for package in packages:
-        version = getattr(importlib.import_module(package), "__version__", None)
-        if isinstance(version, str):
+        version = text_attr(import_object(package), "__version__")
+        if version:
             return version
     return ""

@@ -687,3 +687,21 @@ def test_run_report_and_json(site: Path, tmp_path: Path, capsys: pytest.CaptureF
     } in records
     assert {r["status"] for r in records} == {"working", "broken", "unchecked"}
     assert len(records) == check_site(site).links
+
+
+def test_json_target_that_cannot_be_written_is_refused_before_checking(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep")
+    cases = {
+        tmp_path: "is a folder",
+        tmp_path / "missing" / "out.json": f"its folder {tmp_path / 'missing'} does not exist",
+        a_file / "out.json": f"{a_file} is not a folder",
+    }
+    for target, message in cases.items():
+        assert run(cli_args(str(site), "--json", str(target))) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""  # refused before the check ran
+        assert captured.err.startswith(f"error: --json {target}: {message}")
+    assert a_file.read_text() == "keep" and not (tmp_path / "missing").exists()
