@@ -351,6 +351,68 @@ def test_remote_requests_found_by_tag_and_attribute() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "html, what, host",
+    [
+        ('<img src="&#x68;ttps:&#x2F;&#x2F;evil.test/x.png">', "<img src>", "evil.test"),
+        ("<img src=&#104;ttp&colon;//evil.test/x.png>", "<img src>", "evil.test"),
+        ('<div style="background: url(&#x2F;&#x2F;evil.test/x)">', "<div style>", "evil.test"),
+        ('<p style="background:url(&quot;\\2f\\2f evil.test/x&quot;)">', "<p style>", "evil.test"),
+        ('<style>b { background: url("\\2f\\2f evil.test/x") }</style>', "<style>", "evil.test"),
+        ("<style>@import/**/'//evil.test/s.css';</style>", "<style>", "evil.test"),
+        ('<style>a{b:u\\72l(//evil.test/x)}</style>', "<style>", "evil.test"),
+        ('<i style="background: image-set(\'//evil.test/x\' 1x)">', "<i style>", "evil.test"),
+        (
+            '<iframe srcdoc="&lt;img src=&quot;https://evil.test/x.png&quot;&gt;"></iframe>',
+            "<iframe srcdoc> <img src>",
+            "evil.test",
+        ),
+        (
+            "<iframe srcdoc='<iframe srcdoc=\"&lt;script src=//evil.test/s.js&gt;\"></iframe>'>",
+            "<iframe srcdoc> <iframe srcdoc> <script src>",
+            "evil.test",
+        ),
+        ('<svg><script href="https://evil.test/s.js"/></svg>', "<script href>", "evil.test"),
+        ('<svg><script xlink:href="//evil.test/s.js"/></svg>', "<script xlink:href>", "evil.test"),
+        ('<svg><use xlink:href="//evil.test/u.svg"/></svg>', "<use xlink:href>", "evil.test"),
+        ("<svg><style>a{b:url(&#x2F;&#x2F;evil.test/x)}</style></svg>", "<style>", "evil.test"),
+        (
+            '<meta http-equiv="Refresh" content="0; url=https://evil.test/">',
+            "<meta http-equiv=refresh>",
+            "evil.test",
+        ),
+        ('<base href="https://evil.test/">', "<base href>", "evil.test"),
+        ('<base href="../elsewhere/">', "<base href>", ""),
+    ],
+)
+def test_remote_requests_hidden_by_escapes_and_nesting_are_found(
+    html: str, what: str, host: str
+) -> None:
+    assert [(r.what, r.host) for r in remote_requests(html)] == [(what, host)]
+
+
+def test_escaped_requests_and_base_are_warnings_even_under_allow_remote(tmp_path: Path) -> None:
+    html = new_code_cell("show()", execution_count=1)
+    html.outputs = [
+        new_output(
+            "display_data",
+            data={"text/html": '<img src="&#x68;ttps:&#x2F;&#x2F;evil.test/x.png">'},
+        )
+    ]
+    write_notebook(
+        tmp_path / "doc_nbs" / "index.ipynb",
+        "md:# Home",
+        html,
+        new_markdown_cell('<base href="https://ok.test/">'),
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\nallow_remote = ["ok.test"]\n')
+    with pytest.raises(BuildFailed) as failed:
+        build(no_exec(tmp_path, strict=True), **QUIET)
+    message = str(failed.value)
+    assert "cell 2: <img src> loads https://evil.test/x.png from evil.test" in message
+    assert "cell 3: <base href> https://ok.test/ re-points every relative image" in message
+
+
 def test_allow_remote_hosts_and_wildcards() -> None:
     allow = ["cdn.plot.ly", "*.example.org"]
     assert host_allowed("cdn.plot.ly", allow)
