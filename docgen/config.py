@@ -121,6 +121,8 @@ class Config:
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
     )
     root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
+    # The file the options came from; without one, `root` is only where docgen runs.
+    config_file: Path | None = field(default=None, metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -289,4 +291,4 @@ def load_config(
         values[key] = (cwd / value).resolve() if isinstance(value, Path) else value
     values.setdefault("nbs", (root / "doc_nbs").resolve())
     values.setdefault("out", (root / "site").resolve())
-    return Config(root=root, **values)
+    return Config(root=root, config_file=config_file, **values)

@@ -238,16 +238,17 @@ def _image_src(src: str, ctx: PageContext) -> str:
 def _project_file(ctx: PageContext, src: str) -> bytes | None:
     """The bytes of the image file `src` names, if it is a regular file of the project.
 
-    A file outside the project's root (after following symlinks) is an error, not a
+    A file outside `ctx.image_roots` (after following symlinks) is an error, not a
     warning: copying it into the site would publish it. A missing file is a warning.
     """
     path = (ctx.nb_dir / path_of(src)).resolve()
     roots = [root.resolve() for root in ctx.image_roots]
     if not any(path.is_relative_to(root) for root in roots):
+        folders = " or ".join(str(root) for root in roots) or "(none)"
         ctx.errors.append(
             f"{ctx.where()}: image '{src}' is the file {path}, outside the project folder "
-            f"{roots[0] if roots else '(none)'}; images may only come from inside the "
-            "project: copy the file into it"
+            f"({folders}); images may only come from inside the notebooks folder, or the "
+            "folder of the config file when there is one: copy the file into it"
         )
         return None
     try:

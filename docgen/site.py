@@ -133,6 +133,12 @@ def page_title(headings: list[Heading], source: Source) -> str:
     return title.text if title is not None else _label(source.rel.stem)
 
 
+def image_roots(config: Config) -> tuple[Path, ...]:
+    """Folders images may come from: the notebooks, and the project root when a config file
+    says where that is (without one the root is only where docgen runs, maybe the home)."""
+    return (config.nbs, config.root) if config.config_file is not None else (config.nbs,)
+
+
 def render_page(
     source: Source,
     nb: nbformat.NotebookNode,
@@ -152,7 +158,7 @@ def render_page(
         source=str(source.path),
         nb_dir=source.path.parent,
         root=_root_of(source.url),
-        image_roots=(config.root, config.nbs),
+        image_roots=image_roots(config),
         page_links=page_links,
         folder=source.rel.parent.as_posix(),
         resolve=resolve,

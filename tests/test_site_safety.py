@@ -125,6 +125,7 @@ def test_an_image_that_is_not_a_regular_file_fails_the_build(tmp_path: Path) -> 
 
 
 def test_images_anywhere_inside_the_project_are_copied(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen]\n")  # the project root: here
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "logo one.png").write_bytes(b"\x89PNG-logo")
     (tmp_path / "doc_nbs").mkdir()
@@ -137,6 +138,29 @@ def test_images_anywhere_inside_the_project_are_copied(tmp_path: Path) -> None:
     assert report.warnings == []
     images = list((tmp_path / "site" / "_images").iterdir())
     assert [p.read_bytes() for p in images] == [b"\x89PNG-logo"]
+
+
+def test_without_a_config_file_images_come_only_from_the_notebooks_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cd ~ && docgen build --nbs proj/nbs --out proj/site`: the root is the home folder.
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = f"KEY-{os.getpid()}-{id(tmp_path)}".encode()
+    (home / ".ssh" / "id_rsa").write_bytes(key)
+    (home / "proj" / "logo.png").parent.mkdir(parents=True)
+    (home / "proj" / "logo.png").write_bytes(b"\x89PNG-logo")
+    nbs = home / "proj" / "nbs"
+    write_notebook(nbs / "index.ipynb", "md:![k](../../.ssh/id_rsa)", "md:![l](../logo.png)")
+    (nbs / "ok.png").write_bytes(b"\x89PNG-ok")
+    write_notebook(nbs / "ok.ipynb", "md:![o](ok.png)")
+    monkeypatch.chdir(home)
+    result = run_docgen("build", "--no-exec", "--nbs", "proj/nbs", "--out", "proj/site", cwd=home)
+    assert result.returncode == 1, result.stderr
+    assert "index.ipynb, cell 1: image '../../.ssh/id_rsa'" in result.stderr
+    assert "index.ipynb, cell 2: image '../logo.png'" in result.stderr
+    assert "ok.ipynb" not in result.stderr
+    assert not (home / "proj" / "site").exists() and no_file_contains(home / "proj", key)
 
 
 def test_a_notebooks_folder_outside_the_project_may_hold_images(
