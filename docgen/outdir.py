@@ -33,7 +33,8 @@ MARKER_TEXT = (
     b"else in it. docgen refuses to replace or delete a non-empty folder without this file.\n"
 )
 LOCK_FILE = "build.lock"
-_SWAP_LEFTOVER = re.compile(r"\.(old|new)-\w+")
+# What tempfile.mkdtemp adds to the `.SITE.old-` / `.SITE.new-` prefixes of the swap folders.
+_SWAP_LEFTOVER = re.compile(r"\.(old|new)-[a-z0-9_]{8}")
 
 Log = Callable[[str], None]
 
@@ -113,7 +114,7 @@ def excluded_folders(config: Config) -> list[Path]:
 
 
 def _swap_leftovers(out: Path) -> list[Path]:
-    """`.site.new-*` and `.site.old-*` folders beside `out`, left by an interrupted build."""
+    """`.site.new-*` and `.site.old-*` folders beside `out` named as docgen names them."""
     prefix = f".{out.name}"
     try:
         names = os.listdir(out.parent)
@@ -130,9 +131,18 @@ def _swap_leftovers(out: Path) -> list[Path]:
 
 
 def remove_swap_leftovers(out: Path) -> None:
-    """Remove what an interrupted build left beside `out`; call it holding the lock."""
+    """Remove what an interrupted build left beside `out`; call it holding the lock.
+
+    Only folders docgen made: named as it names them, and holding its marker (an old site
+    has it, a new one gets it before any other file) or empty (made, not yet filled). A
+    user's folder that merely looks like one is left alone.
+    """
     for path in _swap_leftovers(out):
-        shutil.rmtree(path, ignore_errors=True)
+        if is_docgen_site(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if empty
 
 
 def join_site_files(

@@ -324,11 +324,13 @@ def write_site_atomically(out: Path, files: Mapping[str, bytes]) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        # The marker first: a build killed while writing leaves a folder the next one can
+        # tell is docgen's (see outdir.remove_swap_leftovers).
+        (tmp / SITE_MARKER).write_bytes(MARKER_TEXT)
         for rel, data in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        (tmp / SITE_MARKER).write_bytes(MARKER_TEXT)
         os.chmod(tmp, 0o755)
     except BaseException as e:
         if tmp is not None:

@@ -352,12 +352,44 @@ def test_a_second_build_says_it_waits_then_proceeds(tmp_path: Path) -> None:
 
 def test_stale_swap_folders_are_removed_by_the_next_build(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
-    for name in (".site.old-abc123", ".site.new-x_9"):
+    for name in (".site.old-abc12_yz", ".site.new-x_9k0m2p"):  # tempfile.mkdtemp's names
         (root / name / "sub").mkdir(parents=True)
         (root / name / "sub" / "page.html").write_text("half a site")
+        (root / name / SITE_MARKER).write_bytes(outdir.MARKER_TEXT)
+    (root / ".site.new-empty000").mkdir()  # made, killed before the marker was written
     (root / ".site.backup").mkdir()  # not docgen's naming: left alone
     assert run_docgen("build", "--no-exec", cwd=root).returncode == 0
     assert leftovers(root) == [] and (root / ".site.backup").is_dir()
+
+
+def test_user_folders_named_like_swap_folders_survive_build_and_clean(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    names = [".site.old-mybackup", ".site.new-12345678", ".site.old-before-upgrade"]
+    for name in names:
+        (root / name).mkdir()
+        (root / name / "notes.txt").write_text("mine")
+    before = {name: tree_digest(root / name) for name in names}
+    assert run_docgen("build", "--no-exec", cwd=root).returncode == 0
+    assert run_docgen("clean", cwd=root).returncode == 0
+    assert {name: tree_digest(root / name) for name in names} == before
+
+
+def test_a_half_written_site_holds_the_marker_from_its_first_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    seen: list[list[str]] = []
+    real_write = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:
+        if self.parent.name.startswith(".site.new-"):
+            seen.append(sorted(p.name for p in self.parent.iterdir()))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    write_site_atomically(out, {"a.html": b"a", "b.html": b"b"})
+    assert seen[0] == [] and all(SITE_MARKER in names for names in seen[1:])
+    assert seen[1:], seen
 
 
 # --- a signal during the swap ----------------------------------------------------------------
