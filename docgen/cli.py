@@ -60,8 +60,9 @@ def _add_no_wait(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-wait",
         action="store_true",
-        help="when another build or clean of this project is running (it holds "
-        ".docgen_cache/build.lock), exit with status 2 instead of waiting for it",
+        help="when another build or clean of the same site is running (it holds the lock "
+        "file beside the output folder: .site.lock for site), exit with status 2 instead of "
+        "waiting for it",
     )
 
 

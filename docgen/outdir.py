@@ -4,8 +4,8 @@ docgen replaces the output folder with every build and `docgen clean` deletes it
 first make sure it holds nothing else: it must not be (or contain) the notebooks, the
 project root with its config file, the templates, the cache, the user's home or a
 filesystem root, and an existing folder must be empty or hold the marker file every site
-docgen writes. Builds and cleans of one project take a lock in the cache folder, so two
-never write the same site at once.
+docgen writes. Builds and cleans take a lock beside the output folder (`.site.lock` for
+`site`), so two that write the same site, of one project or two, never run at once.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ MARKER_TEXT = (
     b"`docgen build` replaces the whole folder and `docgen clean` deletes it: keep nothing\n"
     b"else in it. docgen refuses to replace or delete a non-empty folder without this file.\n"
 )
-LOCK_FILE = "build.lock"
 # What tempfile.mkdtemp adds to the `.SITE.old-` / `.SITE.new-` prefixes of the swap folders.
 _SWAP_LEFTOVER = re.compile(r"\.(old|new)-[a-z0-9_]{8}")
 
@@ -216,26 +215,32 @@ def _holder(path: Path) -> str:
     return f"process {pid}" if pid.isdigit() else "another process"
 
 
+def lock_path(out: Path) -> Path:
+    """The lock of the site `out`: beside it, with the swap folders (`.site.lock`)."""
+    return out.parent / f".{out.name}.lock"
+
+
 @contextlib.contextmanager
-def project_lock(config: Config, wait: bool = True, log: Log | None = None) -> Iterator[None]:
-    """Hold the project's build lock: a second build or clean waits, or with `wait=False`
-    fails at once. The lock is the OS's (flock), so a killed build never leaves it taken."""
-    path = config.root / CACHE_DIR / LOCK_FILE
+def site_lock(out: Path, wait: bool = True, log: Log | None = None) -> Iterator[None]:
+    """Hold the lock of the site `out` (checked by `check_output_folder`): a second build or
+    clean of it waits, or with `wait=False` fails at once. The lock is the OS's (flock), so
+    a killed build never leaves it taken."""
+    path = lock_path(out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         f = open(path, "a+", encoding="utf-8")  # closed below, after the lock
     except OSError as e:
-        raise UsageError(f"cannot create the lock file {path}: {e.strerror}") from e
+        raise UsageError(f"cannot create the lock file {path}: {reason(e)}") from e
     with f:
         if not _try_lock(f):
             holder = f"{_holder(path)}, lock file {path}"
             if not wait:
                 raise UsageError(
-                    f"another docgen build or clean of this project is running ({holder}); "
+                    f"another docgen build or clean of the site {out} is running ({holder}); "
                     "try again when it has finished, or leave out --no-wait to wait for it"
                 )
             if log is not None:
-                log(f"waiting for another docgen build or clean of this project ({holder})")
+                log(f"waiting for another docgen build or clean of the site {out} ({holder})")
             _wait_lock(f)
         f.seek(0)
         f.truncate()
@@ -344,6 +349,8 @@ def remove_site(out: Path) -> bool:
 def clean(config: Config, wait: bool = True, log: Log | None = None) -> bool:
     """`docgen clean`: remove the site and any leftovers of interrupted builds."""
     check_output_folder(config)
-    with project_lock(config, wait, log):
+    if not config.out.parent.is_dir():
+        return False  # nothing was built there: no lock file is made to find that out
+    with site_lock(config.out, wait, log):
         remove_swap_leftovers(config.out)
         return remove_site(config.out)

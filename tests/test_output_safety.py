@@ -27,7 +27,7 @@ from docgen.cli import main
 from docgen.config import load_config
 from docgen.errors import BuildFailed, DocgenError, Interrupted, UsageError
 from docgen.notebooks import SITE_MARKER, discover_notebooks
-from docgen.outdir import join_site_files, project_lock, swap_in
+from docgen.outdir import join_site_files, site_lock, swap_in
 from docgen.site import write_site_atomically
 
 
@@ -316,22 +316,24 @@ def test_no_wait_exits_2_naming_the_lock_and_its_holder(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     config = load_config(cwd=root)
     before = tree_digest(root)
-    with project_lock(config):
+    with site_lock(config.out):
         held = tree_digest(root)
         for command in ("build", "clean"):
             args = ("build", "--no-exec") if command == "build" else ("clean",)
             result = run_docgen(*args, "--no-wait", cwd=root)
             assert result.returncode == 2
-            assert "another docgen build or clean of this project is running" in result.stderr
+            assert f"another docgen build or clean of the site {root / 'site'} is running" in (
+                result.stderr
+            )
             assert f"process {os.getpid()}" in result.stderr
-            assert str(root / ".docgen_cache" / "build.lock") in result.stderr
+            assert str(root / ".site.lock") in result.stderr
             assert tree_digest(root) == held
     assert not (root / "site").exists() and before != held  # only the lock file was added
 
 
 def test_a_second_build_says_it_waits_then_proceeds(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
-    with project_lock(load_config(cwd=root)):
+    with site_lock(load_config(cwd=root).out):
         p = subprocess.Popen(
             [sys.executable, "-m", "docgen", "build", "--no-exec"],
             cwd=root,
@@ -341,13 +343,29 @@ def test_a_second_build_says_it_waits_then_proceeds(tmp_path: Path) -> None:
         )
         assert p.stderr is not None
         line = p.stderr.readline()
-        assert line.startswith("waiting for another docgen build or clean of this project")
+        assert line.startswith("waiting for another docgen build or clean of the site")
         assert f"process {os.getpid()}" in line
         time.sleep(0.5)
         assert p.poll() is None and not (root / "site").exists()
     _, err = p.communicate(timeout=120)
     assert p.returncode == 0, err
     assert (root / "site" / "index.html").is_file()
+
+
+def test_two_projects_sharing_one_out_wait_for_each_other(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-site"
+    first = project(tmp_path / "one", f'out = "{shared}"\n')
+    second = project(tmp_path / "two", f'out = "{shared}"\n')
+    with site_lock(load_config(cwd=first).out):
+        result = run_docgen("build", "--no-exec", "--no-wait", cwd=second)
+        assert result.returncode == 2, result.stderr
+        assert str(tmp_path / ".shared-site.lock") in result.stderr
+        assert not shared.exists()
+    assert run_docgen("build", "--no-exec", "--no-wait", cwd=second).returncode == 0
+    # The lock lives beside the site, not in either project.
+    for root in (first, second):
+        assert not (root / ".docgen_cache").exists()
+        assert not list(root.glob(".*.lock"))
 
 
 def test_stale_swap_folders_are_removed_by_the_next_build(tmp_path: Path) -> None:
@@ -506,6 +524,28 @@ def test_failed_rename_puts_the_previous_site_back(
     with pytest.raises(DocgenError, match="cannot put the new site in place"):
         build(config, log=lambda _: None)
     assert snapshot(root / "site") == before and leftovers(root) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--out", "."),  # the config's folder itself
+        ("--out", "pyproject.toml"),  # a file
+        ("--nbs", "missing"),  # nothing to build
+    ],
+)
+def test_a_refused_build_writes_nothing_into_the_config_folder(
+    tmp_path: Path, args: tuple[str, str]
+) -> None:
+    config = tmp_path / "conf"
+    config.mkdir()
+    (config / "pyproject.toml").write_text("[tool.docgen]\n")
+    write_notebook(tmp_path / "work" / "doc_nbs" / "index.ipynb", "md:# Home")
+    cwd = tmp_path / "work" if args[0] == "--nbs" else config
+    before = tree_digest(tmp_path)
+    result = run_docgen("build", "--no-exec", "--config", config / "pyproject.toml", *args, cwd=cwd)
+    assert result.returncode in (1, 2) and result.stderr.startswith("error:"), result.stderr
+    assert tree_digest(tmp_path) == before
 
 
 def test_refusals_happen_before_anything_runs(tmp_path: Path) -> None:
