@@ -36,7 +36,7 @@ from .render import (
     render_code_input,
 )
 from .search import search_files
-from .theme import render_template
+from .theme import TemplateLoader, render_template
 from .urls import href
 
 STATIC_DIR = "_static"
@@ -96,10 +96,10 @@ def templates_dir() -> Path:
 
 def template_environment(user_templates: Path | None) -> jinja2.Environment:
     """User templates first, so one can `{% extends "default/page.html.jinja2" %}`."""
-    default = jinja2.FileSystemLoader(templates_dir())
+    default = TemplateLoader(templates_dir())
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
-        loaders.append(jinja2.FileSystemLoader(user_templates))
+        loaders.append(TemplateLoader(user_templates))
     loaders += [default, jinja2.PrefixLoader({"default": default})]
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
