@@ -27,6 +27,7 @@ from .execute import (
 )
 from .notebooks import Source, discover_notebooks, read_notebook
 from .outdir import (
+    check_cache_folder,
     check_output_folder,
     excluded_folders,
     remove_swap_leftovers,
@@ -95,6 +96,7 @@ def build(
     `strict`, when there are warnings; `Interrupted` on Ctrl-C or SIGTERM.
     """
     check_output_folder(config)
+    check_cache_folder(config)
     check_user_templates(config.templates)
     if not config.nbs.is_dir():  # before the lock, so a build that cannot run writes nothing
         raise DocgenError(f"notebook folder {config.nbs} does not exist")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import posixpath
 import re
 import sys
@@ -125,6 +126,10 @@ class Config:
     root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
     # The file the options came from; without one, `root` is only where docgen runs.
     config_file: Path | None = field(default=None, metadata={"help": "", "internal": True})
+    # Path options as the user wrote them (absolute, symlinks kept), for messages.
+    as_written: dict[str, Path] = field(
+        default_factory=dict, metadata={"help": "", "internal": True}
+    )
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -301,15 +306,20 @@ def load_config(
         config_file = (cwd / config_file).resolve()
         values = parse_table(read_toml(config_file), str(config_file))
         root = config_file.parent
+    as_written: dict[str, Path] = {}
     for key in ("nbs", "out", "templates"):
         if values.get(key) is not None:
+            as_written[key] = Path(os.path.abspath(root / values[key]))
             values[key] = (root / values[key]).resolve()
     for key, value in (overrides or {}).items():
         if value is None:
             continue
         if isinstance(value, Path) and NUL in str(value):
             raise UsageError(f"--{key} {_NUL_PROBLEM}: {str(value)!r}")
-        values[key] = (cwd / value).resolve() if isinstance(value, Path) else value
+        if isinstance(value, Path):
+            as_written[key] = Path(os.path.abspath(cwd / value))
+            value = (cwd / value).resolve()
+        values[key] = value
     values.setdefault("nbs", (root / "doc_nbs").resolve())
     values.setdefault("out", (root / "site").resolve())
-    return Config(root=root, config_file=config_file, **values)
+    return Config(root=root, config_file=config_file, as_written=as_written, **values)

@@ -49,12 +49,33 @@ def _home() -> Path | None:
         return None
 
 
+def _as_given(config: Config, option: str) -> str:
+    """The path of `option` as the user wrote it, and what it resolves to if that differs."""
+    path = getattr(config, option)
+    given = config.as_written.get(option)
+    return f"{given} (which resolves to {path})" if given and given != path else str(path)
+
+
+def not_a_folder(path: Path) -> Path | None:
+    """The file (or other non-folder) that keeps `path` from being or becoming a folder:
+    `path` itself or the nearest of its parents that exists; None when there is none."""
+    for p in (path, *path.parents):
+        if os.path.lexists(p):
+            return None if p.is_dir() else p
+    return None
+
+
+def _is_a_file(path: Path) -> str:
+    return f"{path} is {'a file' if path.is_file() else 'not a folder'}, not a folder"
+
+
 def check_output_folder(config: Config) -> None:
     """Raise `UsageError` unless docgen may replace (or delete) `config.out`."""
     out = config.out
+    named = _as_given(config, "out")
     how = "Set `out` in the config (or --out) to a folder of its own, such as 'site'."
     if out.parent == out:
-        raise UsageError(f"the output folder {out} is a filesystem root. {how}")
+        raise UsageError(f"the output folder {named} is a filesystem root. {how}")
     protected = [
         ("your home folder", _home()),
         ("the project root", config.root),
@@ -67,13 +88,32 @@ def check_output_folder(config: Config) -> None:
             verb = "is" if path == out else "contains"
             note = " (the folder of the config file, or where docgen runs)" * (path == config.root)
             raise UsageError(
-                f"the output folder {out} {verb} {what} {path}{note}; docgen replaces the output "
-                f"folder with each build and `docgen clean` deletes it. {how}"
+                f"the output folder {named} {verb} {what} {path}{note}; docgen replaces the "
+                f"output folder with each build and `docgen clean` deletes it. {how}"
             )
     cache = config.root / CACHE_DIR
     if cache in out.parents:
-        raise UsageError(f"the output folder {out} is inside the cache folder {cache}. {how}")
-    check_replaceable(out)
+        raise UsageError(f"the output folder {named} is inside the cache folder {cache}. {how}")
+    blocker = not_a_folder(out.parent)
+    if blocker is not None:
+        raise UsageError(
+            f"the output folder {named} cannot be made: {_is_a_file(blocker)}. "
+            "Choose another output folder with --out or `out`."
+        )
+    check_replaceable(out, named)
+
+
+def check_cache_folder(config: Config) -> None:
+    """Raise `UsageError` when the build needs the cache folder (execution cache, downloaded
+    inventories) and it cannot be made: a file has its name."""
+    if not (config.execute and config.cache) and not config.inventories:
+        return
+    blocker = not_a_folder(config.root / CACHE_DIR)
+    if blocker is not None:
+        raise UsageError(
+            f"docgen keeps its cache in {config.root / CACHE_DIR}, but {_is_a_file(blocker)}; "
+            "rename or remove it"
+        )
 
 
 def is_docgen_site(folder: Path) -> bool:
@@ -81,14 +121,16 @@ def is_docgen_site(folder: Path) -> bool:
     return folder.is_dir() and marker.is_file() and not marker.is_symlink()
 
 
-def check_replaceable(out: Path) -> None:
-    """Raise `UsageError` unless `out` is absent, an empty folder, or a site docgen wrote."""
+def check_replaceable(out: Path, named: str = "") -> None:
+    """Raise `UsageError` unless `out` is absent, an empty folder, or a site docgen wrote.
+    `named` is how messages name it (see `_as_given`)."""
+    named = named or str(out)
     if not os.path.lexists(out):
         return
     if out.is_symlink() or not out.is_dir():
         kind = "a symbolic link" if out.is_symlink() else "an existing file"
         raise UsageError(
-            f"the output folder {out} is {kind}, not a folder; docgen leaves it alone. "
+            f"the output folder {named} is {kind}, not a folder; docgen leaves it alone. "
             "Choose another output folder with --out or `out`."
         )
     if is_docgen_site(out):
@@ -97,10 +139,10 @@ def check_replaceable(out: Path) -> None:
         with os.scandir(out) as entries:
             empty = next(entries, None) is None
     except OSError as e:
-        raise UsageError(f"the output folder {out} cannot be read: {e.strerror}") from e
+        raise UsageError(f"the output folder {named} cannot be read: {e.strerror}") from e
     if not empty:
         raise UsageError(
-            f"the output folder {out} is not empty and is not a site docgen wrote (it has no "
+            f"the output folder {named} is not empty and is not a site docgen wrote (it has no "
             f"{SITE_MARKER} file), so docgen will not replace or delete it. Build into another "
             "folder with --out (or `out` in the config), or remove this one yourself if "
             "nothing in it is needed."

@@ -99,6 +99,50 @@ def test_cli_out_above_the_project_is_refused(tmp_path: Path) -> None:
     assert tree_digest(tmp_path) == before
 
 
+@pytest.mark.parametrize("how", ["cli", "config"])
+def test_out_given_as_a_symlink_to_the_project_is_refused_naming_both(
+    tmp_path: Path, how: str
+) -> None:
+    root = project(tmp_path / "proj")
+    (tmp_path / "link").symlink_to(root)
+    if how == "config":
+        with open(root / "pyproject.toml", "a") as f:
+            f.write(f'out = "{tmp_path / "link"}"\n')
+    args = ("--out", "../link") if how == "cli" else ()
+    before = tree_digest(tmp_path)
+    commands = [("build", "--no-exec", *args)] + [("clean",)] * (how == "config")
+    for command in commands:
+        result = run_docgen(*command, cwd=root)
+        assert result.returncode == 2, result.stderr
+        assert f"the output folder {tmp_path / 'link'} (which resolves to {root}) is the " in (
+            result.stderr
+        )
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("out", ["pyproject.toml/site", "pyproject.toml/a/b"])
+def test_out_below_a_file_says_it_is_a_file(tmp_path: Path, out: str) -> None:
+    root = project(tmp_path / "proj")
+    before = tree_digest(tmp_path)
+    result = run_docgen("build", "--no-exec", "--out", out, cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert f"{root / 'pyproject.toml'} is a file, not a folder" in result.stderr
+    assert "File exists" not in result.stderr and "Traceback" not in result.stderr
+    assert tree_digest(tmp_path) == before
+
+
+def test_a_cache_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    (root / ".docgen_cache").write_text("not a folder")
+    before = tree_digest(tmp_path)
+    result = run_docgen("build", cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert f"{root / '.docgen_cache'} is a file, not a folder; rename or remove it" in (
+        result.stderr
+    )
+    assert tree_digest(tmp_path) == before
+
+
 def test_out_contains_the_config_file_folder(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     (root / "docs").mkdir()
