@@ -278,12 +278,20 @@ def _notebook_href(link: str, ctx: PageContext) -> str:
     """Links between notebooks (`other.ipynb#x`) point at the pages they become."""
     if link.startswith(("#", "/")):
         return link
-    path, _, fragment = link.partition("#")
-    path = path_of(path)  # `my%20page.ipynb` names the notebook `my page.ipynb`
-    if not path.endswith(".ipynb"):
+    written, _, fragment = link.partition("#")
+    # `my%20page.ipynb` names the notebook `my page.ipynb`, unless one is named `my%20page.ipynb`.
+    paths = dict.fromkeys([written, path_of(written)])
+    if not any(path.endswith(".ipynb") for path in paths):
         return link
     # `step1:setup.ipynb` reads as a URL with a scheme, but means the notebook if there is one.
-    target = ctx.page_links.get(posixpath.normpath(posixpath.join(ctx.folder, path)))
+    target = next(
+        (
+            ctx.page_links[key]
+            for key in (posixpath.normpath(posixpath.join(ctx.folder, p)) for p in paths)
+            if key in ctx.page_links
+        ),
+        None,
+    )
     if target is None and _SCHEME.match(link):
         return link
     if target is None:

@@ -205,7 +205,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     links = (
         "[a](my%20page.ipynb) [b](<my page.ipynb>) [c](hash%23tag.ipynb#part) "
         "[d](q%3Fmark.ipynb) [e](pct%2520x.ipynb) [f](guide/sub%20page.ipynb) "
-        "[g](step1:setup.ipynb)"
+        "[g](step1:setup.ipynb) [h](pct%20x.ipynb)"  # h: the literal name comes first
     )
     write_notebook(nbs / "index.ipynb", "md:# Home", f"md:{links}")
     for name in HOSTILE_NAMES:
@@ -224,6 +224,15 @@ def test_every_hostile_name_builds_a_page(hostile_site: tuple[Path, list[str]]) 
         assert (site / f"{name}.html").is_file()
         assert (site / f"{name}.ipynb").is_file()
     assert not [w for w in warnings if "not a notebook of the docs" in w], warnings
+
+
+def test_a_link_spelling_a_notebook_name_literally_reaches_it(
+    hostile_site: tuple[Path, list[str]],
+) -> None:
+    site, _ = hostile_site
+    # `pct%20x.ipynb` is the notebook of that name (no `pct x.ipynb` exists); written
+    # encoded, `pct%2520x.ipynb`, it is the same one.
+    assert hrefs_of(site / "index.html").count("pct%2520x.html") >= 2 + 1  # + the sidebar
 
 
 def test_no_href_can_become_a_scheme(hostile_site: tuple[Path, list[str]]) -> None:
