@@ -27,10 +27,11 @@ from .execute import (
 )
 from .notebooks import Source, discover_notebooks, read_notebook
 from .outdir import (
+    check_cache_folder,
     check_output_folder,
     excluded_folders,
-    project_lock,
     remove_swap_leftovers,
+    site_lock,
 )
 from .progress import PlainProgress
 from .render import MarkdownRenderer
@@ -89,14 +90,17 @@ def build(
 
     `progress` hears about each notebook (default: one line per notebook through `log`);
     `machine` replaces the detected GPUs and environment fingerprint. Raises `UsageError`
-    before anything runs when `out` may not be replaced (see outdir.py), or, with
-    `wait=False`, when another build of the project holds its lock. Raises `BuildFailed`
+    before anything runs (or is written) when `out` may not be replaced (see outdir.py), or,
+    with `wait=False`, when another build of the same site holds its lock. Raises `BuildFailed`
     (leaving any previous site untouched) when a notebook cannot be read or run, or, under
     `strict`, when there are warnings; `Interrupted` on Ctrl-C or SIGTERM.
     """
     check_output_folder(config)
+    check_cache_folder(config)
     check_user_templates(config.templates)
-    with project_lock(config, wait=wait, log=log):
+    if not config.nbs.is_dir():  # before the lock, so a build that cannot run writes nothing
+        raise DocgenError(f"notebook folder {config.nbs} does not exist")
+    with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
         return _build(config, log, progress, machine)
 

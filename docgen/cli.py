@@ -15,18 +15,33 @@ from types import FrameType
 
 from . import __version__
 from .build import build
-from .config import load_config
+from .config import load_config, path_problem
 from .errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from .outdir import clean
 from .progress import LiveProgress, PlainProgress
 
 
+def _folder(text: str) -> Path:
+    """An argument naming a folder: not empty (Path('') would be the current folder)."""
+    problem = path_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return Path(text)
+
+
+def _file(text: str) -> Path:
+    problem = path_problem(text, "file")
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return Path(text)
+
+
 def _add_build(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="execute the notebooks and write the HTML site")
-    p.add_argument("--nbs", type=Path, help="folder of notebooks (default: doc_nbs)")
+    p.add_argument("--nbs", type=_folder, help="folder of notebooks (default: doc_nbs)")
     p.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         help="folder to write the site to (default: site); it is replaced as a whole, so it "
         "must be absent, empty or a site docgen wrote (it holds a .docgen-site file)",
     )
@@ -34,7 +49,7 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-exec", action="store_true", help="render the outputs stored in the notebooks"
     )
-    p.add_argument("--config", type=Path, help="TOML file with a [tool.docgen] table")
+    p.add_argument("--config", type=_file, help="TOML file with a [tool.docgen] table")
     p.add_argument("--strict", action="store_true", help="fail on warnings")
     p.add_argument(
         "--workers", type=int, metavar="N", help="notebooks run at once (default: CPU count)"
@@ -60,8 +75,9 @@ def _add_no_wait(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-wait",
         action="store_true",
-        help="when another build or clean of this project is running (it holds "
-        ".docgen_cache/build.lock), exit with status 2 instead of waiting for it",
+        help="when another build or clean of the same site is running (it holds the lock "
+        "file beside the output folder: .site.lock for site), exit with status 2 instead of "
+        "waiting for it",
     )
 
 
@@ -103,7 +119,7 @@ def _add_clean(sub: argparse._SubParsersAction) -> None:
         "clean",
         help="remove the built site (only a folder docgen wrote: one with a .docgen-site file)",
     )
-    p.add_argument("--config", type=Path, help="TOML file with a [tool.docgen] table")
+    p.add_argument("--config", type=_file, help="TOML file with a [tool.docgen] table")
     _add_no_wait(p)
     p.set_defaults(run=_run_clean)
 

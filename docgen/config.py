@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import posixpath
 import re
 import sys
@@ -25,6 +26,8 @@ else:  # pragma: no cover
 
 
 EXECUTE_TABLE = "execute"  # the sub-table [tool.docgen.execute]
+NUL = "\0"
+_NUL_PROBLEM = "contains a NUL character, which no file name can hold"
 
 
 def _option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -128,6 +131,12 @@ class Config:
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
     )
     root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
+    # The file the options came from; without one, `root` is only where docgen runs.
+    config_file: Path | None = field(default=None, metadata={"help": "", "internal": True})
+    # Path options as the user wrote them (absolute, symlinks kept), for messages.
+    as_written: dict[str, Path] = field(
+        default_factory=dict, metadata={"help": "", "internal": True}
+    )
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -167,8 +176,12 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
         raise UsageError(
             f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, not {value!r}"
         )
-    if isinstance(default, Path) and not value.strip():
-        raise UsageError(f"{where}: option '{name}' must name a folder, not an empty string")
+    if isinstance(default, Path) or (name == "templates" and value):
+        problem = path_problem(value)
+        if problem:
+            raise UsageError(f"{where}: option '{name}' {problem}")
+    if isinstance(default, dict) and any(NUL in v for v in value.values()):
+        raise UsageError(f"{where}: option '{name}' has a value that {_NUL_PROBLEM}")
     if isinstance(default, Path) or name == "templates":
         return Path(value) if value else None
     if name == "nav":
@@ -178,8 +191,19 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
     return value
 
 
+def path_problem(text: str, kind: str = "folder") -> str | None:
+    """What is wrong with `text` as the path of a `kind`, worded to follow its name."""
+    if not text.strip():
+        return f"must name a {kind}, not an empty string"
+    if NUL in text:
+        return _NUL_PROBLEM
+    return None
+
+
 def _nav_entry(entry: str, where: str) -> str:
     """A `nav` entry as discovery spells notebook paths: 'x.ipynb' for './x.ipynb'."""
+    if NUL in entry:
+        raise UsageError(f"{where}: nav entry {entry!r} {_NUL_PROBLEM}")
     if "\\" in entry:
         raise UsageError(
             f"{where}: nav entry {entry!r} contains a backslash; write paths relative to "
@@ -284,16 +308,25 @@ def load_config(
     values: dict[str, Any] = {}
     root = cwd
     if config_file is not None:
+        if NUL in str(config_file):
+            raise UsageError(f"--config {_NUL_PROBLEM}: {str(config_file)!r}")
         config_file = (cwd / config_file).resolve()
         values = parse_table(read_toml(config_file), str(config_file))
         root = config_file.parent
+    as_written: dict[str, Path] = {}
     for key in ("nbs", "out", "templates"):
         if values.get(key) is not None:
+            as_written[key] = Path(os.path.abspath(root / values[key]))
             values[key] = (root / values[key]).resolve()
     for key, value in (overrides or {}).items():
         if value is None:
             continue
-        values[key] = (cwd / value).resolve() if isinstance(value, Path) else value
+        if isinstance(value, Path) and NUL in str(value):
+            raise UsageError(f"--{key} {_NUL_PROBLEM}: {str(value)!r}")
+        if isinstance(value, Path):
+            as_written[key] = Path(os.path.abspath(cwd / value))
+            value = (cwd / value).resolve()
+        values[key] = value
     values.setdefault("nbs", (root / "doc_nbs").resolve())
     values.setdefault("out", (root / "site").resolve())
-    return Config(root=root, **values)
+    return Config(root=root, config_file=config_file, as_written=as_written, **values)

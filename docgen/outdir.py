@@ -4,8 +4,8 @@ docgen replaces the output folder with every build and `docgen clean` deletes it
 first make sure it holds nothing else: it must not be (or contain) the notebooks, the
 project root with its config file, the templates, the cache, the user's home or a
 filesystem root, and an existing folder must be empty or hold the marker file every site
-docgen writes. Builds and cleans of one project take a lock in the cache folder, so two
-never write the same site at once.
+docgen writes. Builds and cleans take a lock beside the output folder (`.site.lock` for
+`site`), so two that write the same site, of one project or two, never run at once.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ MARKER_TEXT = (
     b"`docgen build` replaces the whole folder and `docgen clean` deletes it: keep nothing\n"
     b"else in it. docgen refuses to replace or delete a non-empty folder without this file.\n"
 )
-LOCK_FILE = "build.lock"
-_SWAP_LEFTOVER = re.compile(r"\.(old|new)-\w+")
+# What tempfile.mkdtemp adds to the `.SITE.old-` / `.SITE.new-` prefixes of the swap folders.
+_SWAP_LEFTOVER = re.compile(r"\.(old|new)-[a-z0-9_]{8}")
 
 Log = Callable[[str], None]
 
@@ -49,12 +49,33 @@ def _home() -> Path | None:
         return None
 
 
+def _as_given(config: Config, option: str) -> str:
+    """The path of `option` as the user wrote it, and what it resolves to if that differs."""
+    path = getattr(config, option)
+    given = config.as_written.get(option)
+    return f"{given} (which resolves to {path})" if given and given != path else str(path)
+
+
+def not_a_folder(path: Path) -> Path | None:
+    """The file (or other non-folder) that keeps `path` from being or becoming a folder:
+    `path` itself or the nearest of its parents that exists; None when there is none."""
+    for p in (path, *path.parents):
+        if os.path.lexists(p):
+            return None if p.is_dir() else p
+    return None
+
+
+def _is_a_file(path: Path) -> str:
+    return f"{path} is {'a file' if path.is_file() else 'not a folder'}, not a folder"
+
+
 def check_output_folder(config: Config) -> None:
     """Raise `UsageError` unless docgen may replace (or delete) `config.out`."""
     out = config.out
+    named = _as_given(config, "out")
     how = "Set `out` in the config (or --out) to a folder of its own, such as 'site'."
     if out.parent == out:
-        raise UsageError(f"the output folder {out} is a filesystem root. {how}")
+        raise UsageError(f"the output folder {named} is a filesystem root. {how}")
     protected = [
         ("your home folder", _home()),
         ("the project root", config.root),
@@ -67,13 +88,32 @@ def check_output_folder(config: Config) -> None:
             verb = "is" if path == out else "contains"
             note = " (the folder of the config file, or where docgen runs)" * (path == config.root)
             raise UsageError(
-                f"the output folder {out} {verb} {what} {path}{note}; docgen replaces the output "
-                f"folder with each build and `docgen clean` deletes it. {how}"
+                f"the output folder {named} {verb} {what} {path}{note}; docgen replaces the "
+                f"output folder with each build and `docgen clean` deletes it. {how}"
             )
     cache = config.root / CACHE_DIR
     if cache in out.parents:
-        raise UsageError(f"the output folder {out} is inside the cache folder {cache}. {how}")
-    check_replaceable(out)
+        raise UsageError(f"the output folder {named} is inside the cache folder {cache}. {how}")
+    blocker = not_a_folder(out.parent)
+    if blocker is not None:
+        raise UsageError(
+            f"the output folder {named} cannot be made: {_is_a_file(blocker)}. "
+            "Choose another output folder with --out or `out`."
+        )
+    check_replaceable(out, named)
+
+
+def check_cache_folder(config: Config) -> None:
+    """Raise `UsageError` when the build needs the cache folder (execution cache, downloaded
+    inventories) and it cannot be made: a file has its name."""
+    if not (config.execute and config.cache) and not config.inventories:
+        return
+    blocker = not_a_folder(config.root / CACHE_DIR)
+    if blocker is not None:
+        raise UsageError(
+            f"docgen keeps its cache in {config.root / CACHE_DIR}, but {_is_a_file(blocker)}; "
+            "rename or remove it"
+        )
 
 
 def is_docgen_site(folder: Path) -> bool:
@@ -81,14 +121,16 @@ def is_docgen_site(folder: Path) -> bool:
     return folder.is_dir() and marker.is_file() and not marker.is_symlink()
 
 
-def check_replaceable(out: Path) -> None:
-    """Raise `UsageError` unless `out` is absent, an empty folder, or a site docgen wrote."""
+def check_replaceable(out: Path, named: str = "") -> None:
+    """Raise `UsageError` unless `out` is absent, an empty folder, or a site docgen wrote.
+    `named` is how messages name it (see `_as_given`)."""
+    named = named or str(out)
     if not os.path.lexists(out):
         return
     if out.is_symlink() or not out.is_dir():
         kind = "a symbolic link" if out.is_symlink() else "an existing file"
         raise UsageError(
-            f"the output folder {out} is {kind}, not a folder; docgen leaves it alone. "
+            f"the output folder {named} is {kind}, not a folder; docgen leaves it alone. "
             "Choose another output folder with --out or `out`."
         )
     if is_docgen_site(out):
@@ -97,10 +139,10 @@ def check_replaceable(out: Path) -> None:
         with os.scandir(out) as entries:
             empty = next(entries, None) is None
     except OSError as e:
-        raise UsageError(f"the output folder {out} cannot be read: {e.strerror}") from e
+        raise UsageError(f"the output folder {named} cannot be read: {e.strerror}") from e
     if not empty:
         raise UsageError(
-            f"the output folder {out} is not empty and is not a site docgen wrote (it has no "
+            f"the output folder {named} is not empty and is not a site docgen wrote (it has no "
             f"{SITE_MARKER} file), so docgen will not replace or delete it. Build into another "
             "folder with --out (or `out` in the config), or remove this one yourself if "
             "nothing in it is needed."
@@ -113,7 +155,7 @@ def excluded_folders(config: Config) -> list[Path]:
 
 
 def _swap_leftovers(out: Path) -> list[Path]:
-    """`.site.new-*` and `.site.old-*` folders beside `out`, left by an interrupted build."""
+    """`.site.new-*` and `.site.old-*` folders beside `out` named as docgen names them."""
     prefix = f".{out.name}"
     try:
         names = os.listdir(out.parent)
@@ -130,9 +172,18 @@ def _swap_leftovers(out: Path) -> list[Path]:
 
 
 def remove_swap_leftovers(out: Path) -> None:
-    """Remove what an interrupted build left beside `out`; call it holding the lock."""
+    """Remove what an interrupted build left beside `out`; call it holding the lock.
+
+    Only folders docgen made: named as it names them, and holding its marker (an old site
+    has it, a new one gets it before any other file) or empty (made, not yet filled). A
+    user's folder that merely looks like one is left alone.
+    """
     for path in _swap_leftovers(out):
-        shutil.rmtree(path, ignore_errors=True)
+        if is_docgen_site(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only if empty
 
 
 def join_site_files(
@@ -206,26 +257,32 @@ def _holder(path: Path) -> str:
     return f"process {pid}" if pid.isdigit() else "another process"
 
 
+def lock_path(out: Path) -> Path:
+    """The lock of the site `out`: beside it, with the swap folders (`.site.lock`)."""
+    return out.parent / f".{out.name}.lock"
+
+
 @contextlib.contextmanager
-def project_lock(config: Config, wait: bool = True, log: Log | None = None) -> Iterator[None]:
-    """Hold the project's build lock: a second build or clean waits, or with `wait=False`
-    fails at once. The lock is the OS's (flock), so a killed build never leaves it taken."""
-    path = config.root / CACHE_DIR / LOCK_FILE
+def site_lock(out: Path, wait: bool = True, log: Log | None = None) -> Iterator[None]:
+    """Hold the lock of the site `out` (checked by `check_output_folder`): a second build or
+    clean of it waits, or with `wait=False` fails at once. The lock is the OS's (flock), so
+    a killed build never leaves it taken."""
+    path = lock_path(out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         f = open(path, "a+", encoding="utf-8")  # closed below, after the lock
     except OSError as e:
-        raise UsageError(f"cannot create the lock file {path}: {e.strerror}") from e
+        raise UsageError(f"cannot create the lock file {path}: {reason(e)}") from e
     with f:
         if not _try_lock(f):
             holder = f"{_holder(path)}, lock file {path}"
             if not wait:
                 raise UsageError(
-                    f"another docgen build or clean of this project is running ({holder}); "
+                    f"another docgen build or clean of the site {out} is running ({holder}); "
                     "try again when it has finished, or leave out --no-wait to wait for it"
                 )
             if log is not None:
-                log(f"waiting for another docgen build or clean of this project ({holder})")
+                log(f"waiting for another docgen build or clean of the site {out} ({holder})")
             _wait_lock(f)
         f.seek(0)
         f.truncate()
@@ -334,6 +391,8 @@ def remove_site(out: Path) -> bool:
 def clean(config: Config, wait: bool = True, log: Log | None = None) -> bool:
     """`docgen clean`: remove the site and any leftovers of interrupted builds."""
     check_output_folder(config)
-    with project_lock(config, wait, log):
+    if not config.out.parent.is_dir():
+        return False  # nothing was built there: no lock file is made to find that out
+    with site_lock(config.out, wait, log):
         remove_swap_leftovers(config.out)
         return remove_site(config.out)

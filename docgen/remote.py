@@ -3,24 +3,30 @@
 `remote_requests` lists what an HTML fragment loads by itself from another host: images,
 scripts, stylesheets, frames, media, and CSS url() and @import. It reads the HTML with
 html.parser, as a browser would tokenize it. Links a reader may follow (`<a href>`) are not
-requests. `remote_warnings` words them for the build, minus the hosts the author accepts
+requests. A `<base href>` is reported too: it re-points every relative image and link of
+the page. `remote_warnings` words them for the build, minus the hosts the author accepts
 in `allow_remote`.
+
+The parser decodes character references in attribute values, as browsers do, so
+`&#x68;ttps:` is `https:`; CSS escapes (`\2f`) are decoded before url() is read, and the
+HTML of an `<iframe srcdoc>` is read the same way.
 """
 
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-__all__ = ["Request", "host_allowed", "remote_requests", "remote_warnings"]
+__all__ = ["BASE", "Request", "host_allowed", "remote_requests", "remote_warnings"]
 
 # tag -> its attributes whose URL the browser loads along with the page.
 _LOADED = {
     "img": ("src", "srcset"),
     "source": ("src", "srcset"),
-    "script": ("src",),
+    "script": ("src", "href", "xlink:href"),  # href, xlink:href: SVG
     "iframe": ("src",),
     "frame": ("src",),
     "embed": ("src",),
@@ -39,9 +45,14 @@ _FETCHING_RELS = frozenset(
      "dns-prefetch", "prerender"}
 )
 _REMOTE_SCHEMES = frozenset({"http", "https", "ftp", "ws", "wss"})
-_CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.I | re.S)
-# Nothing can load from another host without one of these: the cheap test before parsing.
-_MAYBE_REMOTE = re.compile(r"(?i)(?:https?|ftp|wss?):|[/\\]{2}")
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s*(['"])(.*?)\3""", re.I | re.S)
+_CSS_IMAGE_SET = re.compile(r"image-set\(([^)]*)\)", re.I)  # strings there are URLs too
+_CSS_STRING = re.compile(r"""(['"])(.*?)\1""", re.S)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(.))", re.S)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+_REFRESH_URL = re.compile(r"""url\s*=\s*(['"]?)(.*?)\1\s*$""", re.I | re.S)
+_MAX_SRCDOC_DEPTH = 16  # an `<iframe srcdoc>` within a srcdoc ... read this deep
+BASE = "<base href>"  # not a load by itself, but it re-points every relative URL
 _URL_NOISE = re.compile(r"[\t\n\r]")  # browsers drop these anywhere in a URL
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))  # ... and strip these from its ends
 
@@ -67,11 +78,35 @@ def remote_host(url: str) -> str | None:
         return ""
 
 
+def _css_unescape(css: str) -> str:
+    """CSS text with its escapes decoded, as the browser reads it: `\\2f` is '/'."""
+
+    def char(m: re.Match[str]) -> str:
+        if m.group(1) is None:
+            return m.group(2)
+        code = int(m.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+
+    return _CSS_ESCAPE.sub(char, css)
+
+
+def _css_urls(css: str) -> list[str]:
+    """The URLs that `css` (a stylesheet or a style attribute) loads."""
+    css = _CSS_COMMENT.sub("", _css_unescape(css))
+    urls = [
+        m.group(2) if m.group(2) is not None else m.group(4) or "" for m in _CSS_URL.finditer(css)
+    ]
+    for m in _CSS_IMAGE_SET.finditer(css):
+        urls += [s.group(2) for s in _CSS_STRING.finditer(m.group(1))]
+    return urls
+
+
 class _RequestFinder(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 0) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[Request] = []
         self._in_style = False
+        self._depth = depth
 
     def _add(self, what: str, url: str) -> None:
         host = remote_host(url)
@@ -79,8 +114,15 @@ class _RequestFinder(HTMLParser):
             self.found.append(Request(what, url.strip(), host))
 
     def _css(self, what: str, css: str) -> None:
-        for m in _CSS_URL.finditer(css):
-            self._add(what, m.group(2) if m.group(2) is not None else m.group(4) or "")
+        for url in _css_urls(css):
+            self._add(what, url)
+
+    def _srcdoc(self, html: str) -> None:
+        if self._depth >= _MAX_SRCDOC_DEPTH:
+            self.found.append(Request("<iframe srcdoc>", "(nested too deep to read)", ""))
+            return
+        for r in _find(html, self._depth + 1):
+            self.found.append(r._replace(what=f"<iframe srcdoc> {r.what}"))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value for name, value in attrs if value}
@@ -102,6 +144,15 @@ class _RequestFinder(HTMLParser):
             self._add(f"<{tag} background>", values["background"])
         if "style" in values:
             self._css(f"<{tag} style>", values["style"])
+        if tag == "base" and "href" in values:
+            href = values["href"]
+            self.found.append(Request(BASE, href.strip(), remote_host(href) or ""))
+        if tag == "iframe" and "srcdoc" in values:
+            self._srcdoc(values["srcdoc"])
+        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            m = _REFRESH_URL.search(values.get("content", ""))
+            if m:
+                self._add("<meta http-equiv=refresh>", m.group(2))
         self._in_style = tag == "style"
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -113,17 +164,28 @@ class _RequestFinder(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self._in_style:
+            # Inside SVG a <style>'s character references are decoded; html.parser reads
+            # every <style> as raw text, so both readings are looked at.
             self._css("<style>", data)
+            if unescape(data) != data:
+                self._css("<style>", unescape(data))
+
+
+def _find(html: str, depth: int) -> list[Request]:
+    # Without a '<' there is no tag, so nothing is loaded; any other pre-test on the raw
+    # text would miss what character references or CSS escapes spell.
+    if "<" not in html:
+        return []
+    finder = _RequestFinder(depth)
+    finder.feed(html)
+    finder.close()
+    return list(dict.fromkeys(finder.found))
 
 
 def remote_requests(html: str) -> list[Request]:
-    """What `html` loads from other hosts when a browser shows it, in document order."""
-    if not _MAYBE_REMOTE.search(html):
-        return []
-    finder = _RequestFinder()
-    finder.feed(html)
-    finder.close()
-    return finder.found
+    """What `html` loads from other hosts when a browser shows it, in document order, and
+    any `<base href>` (`what` is `BASE`)."""
+    return _find(html, 0)
 
 
 def host_allowed(host: str, allow: list[str]) -> bool:
@@ -136,11 +198,15 @@ def host_allowed(host: str, allow: list[str]) -> bool:
 
 
 def remote_warnings(html: str, where: str, allow: list[str]) -> list[str]:
-    """One warning per request `html` makes to a host that `allow` does not accept."""
+    """One warning per request `html` makes to a host that `allow` does not accept, and one
+    per `<base href>`."""
     return [
-        f"{where}: {r.what} loads {r.url} from {r.host or 'another host'}, but the site "
+        f"{where}: {r.what} {r.url} re-points every relative image and link of the page "
+        "(to another host, or away from the site's own files): remove the <base> element"
+        if r.what.endswith(BASE)
+        else f"{where}: {r.what} loads {r.url} from {r.host or 'another host'}, but the site "
         "makes no network requests: copy the file into the project, or accept the host "
         "with allow_remote in [tool.docgen]"
         for r in remote_requests(html)
-        if not host_allowed(r.host, allow)
+        if r.what.endswith(BASE) or not host_allowed(r.host, allow)
     ]

@@ -257,16 +257,17 @@ def _image_src(src: str, ctx: PageContext) -> str:
 def _project_file(ctx: PageContext, src: str) -> bytes | None:
     """The bytes of the image file `src` names, if it is a regular file of the project.
 
-    A file outside the project's root (after following symlinks) is an error, not a
+    A file outside `ctx.image_roots` (after following symlinks) is an error, not a
     warning: copying it into the site would publish it. A missing file is a warning.
     """
     path = (ctx.nb_dir / path_of(src)).resolve()
     roots = [root.resolve() for root in ctx.image_roots]
     if not any(path.is_relative_to(root) for root in roots):
+        folders = " or ".join(str(root) for root in roots) or "(none)"
         ctx.errors.append(
             f"{ctx.where()}: image '{src}' is the file {path}, outside the project folder "
-            f"{roots[0] if roots else '(none)'}; images may only come from inside the "
-            "project: copy the file into it"
+            f"({folders}); images may only come from inside the notebooks folder, or the "
+            "folder of the config file when there is one: copy the file into it"
         )
         return None
     try:
@@ -296,12 +297,20 @@ def _notebook_href(link: str, ctx: PageContext) -> str:
     """Links between notebooks (`other.ipynb#x`) point at the pages they become."""
     if link.startswith(("#", "/")):
         return link
-    path, _, fragment = link.partition("#")
-    path = path_of(path)  # `my%20page.ipynb` names the notebook `my page.ipynb`
-    if not path.endswith(".ipynb"):
+    written, _, fragment = link.partition("#")
+    # `my%20page.ipynb` names the notebook `my page.ipynb`, unless one is named `my%20page.ipynb`.
+    paths = dict.fromkeys([written, path_of(written)])
+    if not any(path.endswith(".ipynb") for path in paths):
         return link
     # `step1:setup.ipynb` reads as a URL with a scheme, but means the notebook if there is one.
-    target = ctx.page_links.get(posixpath.normpath(posixpath.join(ctx.folder, path)))
+    target = next(
+        (
+            ctx.page_links[key]
+            for key in (posixpath.normpath(posixpath.join(ctx.folder, p)) for p in paths)
+            if key in ctx.page_links
+        ),
+        None,
+    )
     if target is None and _SCHEME.match(link):
         return link
     if target is None:

@@ -37,7 +37,7 @@ from .render import (
     render_code_input,
 )
 from .search import search_files
-from .theme import render_template
+from .theme import TemplateLoader, render_template
 from .urls import href
 
 STATIC_DIR = "_static"
@@ -97,10 +97,10 @@ def templates_dir() -> Path:
 
 def template_environment(user_templates: Path | None) -> jinja2.Environment:
     """User templates first, so one can `{% extends "default/page.html.jinja2" %}`."""
-    default = jinja2.FileSystemLoader(templates_dir())
+    default = TemplateLoader(templates_dir())
     loaders: list[jinja2.BaseLoader] = []
     if user_templates is not None:
-        loaders.append(jinja2.FileSystemLoader(user_templates))
+        loaders.append(TemplateLoader(user_templates))
     loaders += [default, jinja2.PrefixLoader({"default": default})]
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
@@ -134,6 +134,12 @@ def page_title(headings: list[Heading], source: Source) -> str:
     return title.text if title is not None else _label(source.rel.stem)
 
 
+def image_roots(config: Config) -> tuple[Path, ...]:
+    """Folders images may come from: the notebooks, and the project root when a config file
+    says where that is (without one the root is only where docgen runs, maybe the home)."""
+    return (config.nbs, config.root) if config.config_file is not None else (config.nbs,)
+
+
 def render_page(
     source: Source,
     nb: nbformat.NotebookNode,
@@ -154,7 +160,7 @@ def render_page(
         source=str(source.path),
         nb_dir=source.path.parent,
         root=_root_of(source.url),
-        image_roots=(config.root, config.nbs),
+        image_roots=image_roots(config),
         page_links=page_links,
         folder=source.rel.parent.as_posix(),
         resolve=resolve,
@@ -320,11 +326,13 @@ def write_site_atomically(out: Path, files: Mapping[str, bytes]) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        # The marker first: a build killed while writing leaves a folder the next one can
+        # tell is docgen's (see outdir.remove_swap_leftovers).
+        (tmp / SITE_MARKER).write_bytes(MARKER_TEXT)
         for rel, data in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        (tmp / SITE_MARKER).write_bytes(MARKER_TEXT)
         os.chmod(tmp, 0o755)
     except BaseException as e:
         if tmp is not None:

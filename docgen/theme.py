@@ -2,25 +2,94 @@
 
 Jinja reports a syntax error with its file and line, but an exception raised while a
 template renders, a missing parent template, an include of itself or a file that is not
-UTF-8 come out as Python tracebacks. Each becomes a `DocgenError` naming the template file
-and line here; the line of a runtime error is the template's frame in the traceback (Jinja
-rewrites tracebacks so template code shows as its own file and line).
+UTF-8 come out as Python tracebacks, and one of the user's that is a folder or a dangling
+symlink is silently replaced by the theme's. Each becomes a `DocgenError` naming the
+template file and line here (`TemplateLoader` names a file it cannot use); the line of a
+runtime error is the template's frame in the traceback (Jinja rewrites tracebacks so
+template code shows as its own file and line).
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from .errors import DocgenError, UsageError
 
 STATIC = "static"  # the folder of a theme's assets; not templates
 # Files checked up front; others (a README, say) are only read if a template uses them.
 TEMPLATE_SUFFIXES = (".jinja2", ".jinja", ".j2", ".html", ".htm", ".xml")
+
+
+class TemplateFileError(jinja2.TemplateError):
+    """A template file that cannot be used: `where` names it (and the line)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path`, which exists as a name, is no template file (None when it is one)."""
+    if path.is_file():
+        return None
+    if path.is_symlink() and not path.exists():
+        return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+    return "is a folder" if path.is_dir() else "is not a regular file"
+
+
+def _read_template(path: Path) -> str:
+    """The text of the template file `path`, or a `TemplateFileError` saying why not."""
+    problem = _not_a_file(path)
+    if problem:
+        raise TemplateFileError(
+            f"template {path}",
+            f"{problem}; docgen would use its theme's template of that name instead: make it "
+            "a template file, or remove it",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise TemplateFileError(f"template {path}", f"cannot be read: {e.strerror}") from e
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise TemplateFileError(
+            f"template {path}, line {line}", f"is not UTF-8 text (byte {e.start}); save it as UTF-8"
+        ) from e
+
+
+class TemplateLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, but a template file it cannot use is a `TemplateFileError`
+    naming it: not UTF-8, unreadable, or (so the theme's does not silently stand in) a
+    folder or a dangling symlink."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for searchpath in self.searchpath:
+            path = Path(posixpath.join(searchpath, *pieces))
+            if os.path.lexists(path):
+                text = _read_template(path)
+                mtime = os.path.getmtime(path)
+
+                def uptodate(path: Path = path, mtime: float = mtime) -> bool:
+                    try:
+                        return os.path.getmtime(path) == mtime
+                    except OSError:
+                        return False
+
+                return text, os.path.normpath(path), uptodate
+        raise jinja2.TemplateNotFound(template)
 
 
 def check_user_templates(folder: Path | None) -> None:
@@ -35,17 +104,12 @@ def check_user_templates(folder: Path | None) -> None:
     env = jinja2.Environment()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if not path.is_file() or rel.parts[0] == STATIC or path.suffix not in TEMPLATE_SUFFIXES:
+        if rel.parts[0] == STATIC or path.suffix not in TEMPLATE_SUFFIXES:
             continue
-        data = path.read_bytes()
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            raise DocgenError(
-                f"template {path}, line {line}: is not UTF-8 text (byte {e.start}); "
-                "save it as UTF-8"
-            ) from e
+            text = _read_template(path)
+        except TemplateFileError as e:
+            raise DocgenError(str(e)) from e
         try:
             env.parse(text, rel.as_posix(), str(path))
         except jinja2.TemplateSyntaxError as e:
@@ -66,6 +130,8 @@ def _template_frame(e: BaseException, name: str) -> str:
 
 def _describe(e: Exception, name: str) -> tuple[str, str]:
     """Where in which template `e` happened, and what it is."""
+    if isinstance(e, TemplateFileError):
+        return e.where, e.problem
     if isinstance(e, jinja2.TemplateSyntaxError):
         return f"template {e.filename or e.name}, line {e.lineno}", e.message or "syntax error"
     where = _template_frame(e, name)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import run_docgen, snapshot, write_notebook
 
+from docgen.cli import main
 from docgen.config import Config, load_config
 from docgen.errors import UsageError
 from docgen.notebooks import discover_notebooks
@@ -113,6 +114,11 @@ def test_missing_notebook_folder_is_a_docs_error(tmp_path: Path) -> None:
         ('[tool.docgen]\nnav = ["../x.ipynb"]\n', "is outside the notebooks folder"),
         ('[tool.docgen]\nnav = ["sub/../../x.ipynb"]\n', "is outside the notebooks folder"),
         ('[tool.docgen]\nnav = ["/abs/x.ipynb"]\n', "is outside the notebooks folder"),
+        ('[tool.docgen]\nout = "site\\u0000x"\n', "option 'out' contains a NUL character"),
+        ('[tool.docgen]\nnbs = "doc\\u0000nbs"\n', "option 'nbs' contains a NUL character"),
+        ('[tool.docgen]\ntemplates = "t\\u0000"\n', "option 'templates' contains a NUL"),
+        ('[tool.docgen]\nnav = ["a\\u0000.ipynb"]\n', "contains a NUL character"),
+        ('[tool.docgen.inventories]\nx = "inv\\u0000"\n', "option 'inventories' has a value"),
     ],
 )
 def test_config_mistakes_exit_2_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
@@ -124,6 +130,42 @@ def test_config_mistakes_exit_2_naming_the_file(tmp_path: Path, text: str, messa
     assert str(tmp_path / "pyproject.toml") in result.stderr and message in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--nbs", ""], "argument --nbs: must name a folder, not an empty string"),
+        (["--out", ""], "argument --out: must name a folder, not an empty string"),
+        (["--config", ""], "argument --config: must name a file, not an empty string"),
+        (["--out", "site\0x"], "argument --out: contains a NUL character"),
+        (["--nbs", "doc\0nbs"], "argument --nbs: contains a NUL character"),
+        (["--config", "py\0project.toml"], "argument --config: contains a NUL character"),
+    ],
+)
+def test_empty_and_nul_path_arguments_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home")
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    # In-process: a command line cannot carry a NUL byte, but a caller of main() can.
+    with pytest.raises(SystemExit) as exited:
+        main(["build", "--no-exec", *args])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+def test_nul_in_a_path_given_to_load_config_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--out contains a NUL character"):
+        load_config(cwd=tmp_path, overrides={"out": Path("site\0x")})
+    with pytest.raises(UsageError, match="--config contains a NUL character"):
+        load_config(Path("a\0.toml"), cwd=tmp_path)
 
 
 def test_config_option_naming_a_folder_exits_2(tmp_path: Path) -> None:

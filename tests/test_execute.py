@@ -127,8 +127,9 @@ def test_failed_build_leaves_previous_site_byte_for_byte(tmp_path: Path) -> None
     result = run_docgen("build", cwd=tmp_path)
     assert result.returncode == 1
     assert snapshot(tmp_path / "site") == before
-    # No temp folders left; the execution cache is not one.
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".docgen_cache", "doc_nbs", "site"]
+    # No temp folders left; the execution cache and the site's lock file are not ones.
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".docgen_cache", ".site.lock", "doc_nbs", "site"]
 
 
 def test_executed_notebook_copy_is_valid_and_runs_again(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from docgen.cli import main
 from docgen.config import load_config
 from docgen.errors import BuildFailed, DocgenError, Interrupted, UsageError
 from docgen.notebooks import SITE_MARKER, discover_notebooks
-from docgen.outdir import join_site_files, project_lock, swap_in
+from docgen.outdir import join_site_files, site_lock, swap_in
 from docgen.site import write_site_atomically
 
 
@@ -96,6 +96,50 @@ def test_cli_out_above_the_project_is_refused(tmp_path: Path) -> None:
     result = run_docgen("build", "--no-exec", "--out", "..", cwd=root)
     assert result.returncode == 2
     assert f"{tmp_path} contains the project root" in result.stderr and str(root) in result.stderr
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("how", ["cli", "config"])
+def test_out_given_as_a_symlink_to_the_project_is_refused_naming_both(
+    tmp_path: Path, how: str
+) -> None:
+    root = project(tmp_path / "proj")
+    (tmp_path / "link").symlink_to(root)
+    if how == "config":
+        with open(root / "pyproject.toml", "a") as f:
+            f.write(f'out = "{tmp_path / "link"}"\n')
+    args = ("--out", "../link") if how == "cli" else ()
+    before = tree_digest(tmp_path)
+    commands = [("build", "--no-exec", *args)] + [("clean",)] * (how == "config")
+    for command in commands:
+        result = run_docgen(*command, cwd=root)
+        assert result.returncode == 2, result.stderr
+        assert f"the output folder {tmp_path / 'link'} (which resolves to {root}) is the " in (
+            result.stderr
+        )
+    assert tree_digest(tmp_path) == before
+
+
+@pytest.mark.parametrize("out", ["pyproject.toml/site", "pyproject.toml/a/b"])
+def test_out_below_a_file_says_it_is_a_file(tmp_path: Path, out: str) -> None:
+    root = project(tmp_path / "proj")
+    before = tree_digest(tmp_path)
+    result = run_docgen("build", "--no-exec", "--out", out, cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert f"{root / 'pyproject.toml'} is a file, not a folder" in result.stderr
+    assert "File exists" not in result.stderr and "Traceback" not in result.stderr
+    assert tree_digest(tmp_path) == before
+
+
+def test_a_cache_folder_that_is_a_file_is_named(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    (root / ".docgen_cache").write_text("not a folder")
+    before = tree_digest(tmp_path)
+    result = run_docgen("build", cwd=root)
+    assert result.returncode == 2, result.stderr
+    assert f"{root / '.docgen_cache'} is a file, not a folder; rename or remove it" in (
+        result.stderr
+    )
     assert tree_digest(tmp_path) == before
 
 
@@ -316,22 +360,24 @@ def test_no_wait_exits_2_naming_the_lock_and_its_holder(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
     config = load_config(cwd=root)
     before = tree_digest(root)
-    with project_lock(config):
+    with site_lock(config.out):
         held = tree_digest(root)
         for command in ("build", "clean"):
             args = ("build", "--no-exec") if command == "build" else ("clean",)
             result = run_docgen(*args, "--no-wait", cwd=root)
             assert result.returncode == 2
-            assert "another docgen build or clean of this project is running" in result.stderr
+            assert f"another docgen build or clean of the site {root / 'site'} is running" in (
+                result.stderr
+            )
             assert f"process {os.getpid()}" in result.stderr
-            assert str(root / ".docgen_cache" / "build.lock") in result.stderr
+            assert str(root / ".site.lock") in result.stderr
             assert tree_digest(root) == held
     assert not (root / "site").exists() and before != held  # only the lock file was added
 
 
 def test_a_second_build_says_it_waits_then_proceeds(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
-    with project_lock(load_config(cwd=root)):
+    with site_lock(load_config(cwd=root).out):
         p = subprocess.Popen(
             [sys.executable, "-m", "docgen", "build", "--no-exec"],
             cwd=root,
@@ -341,7 +387,7 @@ def test_a_second_build_says_it_waits_then_proceeds(tmp_path: Path) -> None:
         )
         assert p.stderr is not None
         line = p.stderr.readline()
-        assert line.startswith("waiting for another docgen build or clean of this project")
+        assert line.startswith("waiting for another docgen build or clean of the site")
         assert f"process {os.getpid()}" in line
         time.sleep(0.5)
         assert p.poll() is None and not (root / "site").exists()
@@ -350,14 +396,62 @@ def test_a_second_build_says_it_waits_then_proceeds(tmp_path: Path) -> None:
     assert (root / "site" / "index.html").is_file()
 
 
+def test_two_projects_sharing_one_out_wait_for_each_other(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-site"
+    first = project(tmp_path / "one", f'out = "{shared}"\n')
+    second = project(tmp_path / "two", f'out = "{shared}"\n')
+    with site_lock(load_config(cwd=first).out):
+        result = run_docgen("build", "--no-exec", "--no-wait", cwd=second)
+        assert result.returncode == 2, result.stderr
+        assert str(tmp_path / ".shared-site.lock") in result.stderr
+        assert not shared.exists()
+    assert run_docgen("build", "--no-exec", "--no-wait", cwd=second).returncode == 0
+    # The lock lives beside the site, not in either project.
+    for root in (first, second):
+        assert not (root / ".docgen_cache").exists()
+        assert not list(root.glob(".*.lock"))
+
+
 def test_stale_swap_folders_are_removed_by_the_next_build(tmp_path: Path) -> None:
     root = project(tmp_path / "proj")
-    for name in (".site.old-abc123", ".site.new-x_9"):
+    for name in (".site.old-abc12_yz", ".site.new-x_9k0m2p"):  # tempfile.mkdtemp's names
         (root / name / "sub").mkdir(parents=True)
         (root / name / "sub" / "page.html").write_text("half a site")
+        (root / name / SITE_MARKER).write_bytes(outdir.MARKER_TEXT)
+    (root / ".site.new-empty000").mkdir()  # made, killed before the marker was written
     (root / ".site.backup").mkdir()  # not docgen's naming: left alone
     assert run_docgen("build", "--no-exec", cwd=root).returncode == 0
     assert leftovers(root) == [] and (root / ".site.backup").is_dir()
+
+
+def test_user_folders_named_like_swap_folders_survive_build_and_clean(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    names = [".site.old-mybackup", ".site.new-12345678", ".site.old-before-upgrade"]
+    for name in names:
+        (root / name).mkdir()
+        (root / name / "notes.txt").write_text("mine")
+    before = {name: tree_digest(root / name) for name in names}
+    assert run_docgen("build", "--no-exec", cwd=root).returncode == 0
+    assert run_docgen("clean", cwd=root).returncode == 0
+    assert {name: tree_digest(root / name) for name in names} == before
+
+
+def test_a_half_written_site_holds_the_marker_from_its_first_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    seen: list[list[str]] = []
+    real_write = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:
+        if self.parent.name.startswith(".site.new-"):
+            seen.append(sorted(p.name for p in self.parent.iterdir()))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    write_site_atomically(out, {"a.html": b"a", "b.html": b"b"})
+    assert seen[0] == [] and all(SITE_MARKER in names for names in seen[1:])
+    assert seen[1:], seen
 
 
 # --- a signal during the swap ----------------------------------------------------------------
@@ -474,6 +568,28 @@ def test_failed_rename_puts_the_previous_site_back(
     with pytest.raises(DocgenError, match="cannot put the new site in place"):
         build(config, log=lambda _: None)
     assert snapshot(root / "site") == before and leftovers(root) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--out", "."),  # the config's folder itself
+        ("--out", "pyproject.toml"),  # a file
+        ("--nbs", "missing"),  # nothing to build
+    ],
+)
+def test_a_refused_build_writes_nothing_into_the_config_folder(
+    tmp_path: Path, args: tuple[str, str]
+) -> None:
+    config = tmp_path / "conf"
+    config.mkdir()
+    (config / "pyproject.toml").write_text("[tool.docgen]\n")
+    write_notebook(tmp_path / "work" / "doc_nbs" / "index.ipynb", "md:# Home")
+    cwd = tmp_path / "work" if args[0] == "--nbs" else config
+    before = tree_digest(tmp_path)
+    result = run_docgen("build", "--no-exec", "--config", config / "pyproject.toml", *args, cwd=cwd)
+    assert result.returncode in (1, 2) and result.stderr.startswith("error:"), result.stderr
+    assert tree_digest(tmp_path) == before
 
 
 def test_refusals_happen_before_anything_runs(tmp_path: Path) -> None:

@@ -125,6 +125,7 @@ def test_an_image_that_is_not_a_regular_file_fails_the_build(tmp_path: Path) -> 
 
 
 def test_images_anywhere_inside_the_project_are_copied(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen]\n")  # the project root: here
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "logo one.png").write_bytes(b"\x89PNG-logo")
     (tmp_path / "doc_nbs").mkdir()
@@ -137,6 +138,29 @@ def test_images_anywhere_inside_the_project_are_copied(tmp_path: Path) -> None:
     assert report.warnings == []
     images = list((tmp_path / "site" / "_images").iterdir())
     assert [p.read_bytes() for p in images] == [b"\x89PNG-logo"]
+
+
+def test_without_a_config_file_images_come_only_from_the_notebooks_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cd ~ && docgen build --nbs proj/nbs --out proj/site`: the root is the home folder.
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = f"KEY-{os.getpid()}-{id(tmp_path)}".encode()
+    (home / ".ssh" / "id_rsa").write_bytes(key)
+    (home / "proj" / "logo.png").parent.mkdir(parents=True)
+    (home / "proj" / "logo.png").write_bytes(b"\x89PNG-logo")
+    nbs = home / "proj" / "nbs"
+    write_notebook(nbs / "index.ipynb", "md:![k](../../.ssh/id_rsa)", "md:![l](../logo.png)")
+    (nbs / "ok.png").write_bytes(b"\x89PNG-ok")
+    write_notebook(nbs / "ok.ipynb", "md:![o](ok.png)")
+    monkeypatch.chdir(home)
+    result = run_docgen("build", "--no-exec", "--nbs", "proj/nbs", "--out", "proj/site", cwd=home)
+    assert result.returncode == 1, result.stderr
+    assert "index.ipynb, cell 1: image '../../.ssh/id_rsa'" in result.stderr
+    assert "index.ipynb, cell 2: image '../logo.png'" in result.stderr
+    assert "ok.ipynb" not in result.stderr
+    assert not (home / "proj" / "site").exists() and no_file_contains(home / "proj", key)
 
 
 def test_a_notebooks_folder_outside_the_project_may_hold_images(
@@ -181,7 +205,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     links = (
         "[a](my%20page.ipynb) [b](<my page.ipynb>) [c](hash%23tag.ipynb#part) "
         "[d](q%3Fmark.ipynb) [e](pct%2520x.ipynb) [f](guide/sub%20page.ipynb) "
-        "[g](step1:setup.ipynb)"
+        "[g](step1:setup.ipynb) [h](pct%20x.ipynb)"  # h: the literal name comes first
     )
     write_notebook(nbs / "index.ipynb", "md:# Home", f"md:{links}")
     for name in HOSTILE_NAMES:
@@ -200,6 +224,15 @@ def test_every_hostile_name_builds_a_page(hostile_site: tuple[Path, list[str]]) 
         assert (site / f"{name}.html").is_file()
         assert (site / f"{name}.ipynb").is_file()
     assert not [w for w in warnings if "not a notebook of the docs" in w], warnings
+
+
+def test_a_link_spelling_a_notebook_name_literally_reaches_it(
+    hostile_site: tuple[Path, list[str]],
+) -> None:
+    site, _ = hostile_site
+    # `pct%20x.ipynb` is the notebook of that name (no `pct x.ipynb` exists); written
+    # encoded, `pct%2520x.ipynb`, it is the same one.
+    assert hrefs_of(site / "index.html").count("pct%2520x.html") >= 2 + 1  # + the sidebar
 
 
 def test_no_href_can_become_a_scheme(hostile_site: tuple[Path, list[str]]) -> None:
@@ -349,6 +382,68 @@ def test_remote_requests_found_by_tag_and_attribute() -> None:
         ("<image href>", "l.test"),
         ("<img src>", "m.test"),
     ]
+
+
+@pytest.mark.parametrize(
+    "html, what, host",
+    [
+        ('<img src="&#x68;ttps:&#x2F;&#x2F;evil.test/x.png">', "<img src>", "evil.test"),
+        ("<img src=&#104;ttp&colon;//evil.test/x.png>", "<img src>", "evil.test"),
+        ('<div style="background: url(&#x2F;&#x2F;evil.test/x)">', "<div style>", "evil.test"),
+        ('<p style="background:url(&quot;\\2f\\2f evil.test/x&quot;)">', "<p style>", "evil.test"),
+        ('<style>b { background: url("\\2f\\2f evil.test/x") }</style>', "<style>", "evil.test"),
+        ("<style>@import/**/'//evil.test/s.css';</style>", "<style>", "evil.test"),
+        ('<style>a{b:u\\72l(//evil.test/x)}</style>', "<style>", "evil.test"),
+        ('<i style="background: image-set(\'//evil.test/x\' 1x)">', "<i style>", "evil.test"),
+        (
+            '<iframe srcdoc="&lt;img src=&quot;https://evil.test/x.png&quot;&gt;"></iframe>',
+            "<iframe srcdoc> <img src>",
+            "evil.test",
+        ),
+        (
+            "<iframe srcdoc='<iframe srcdoc=\"&lt;script src=//evil.test/s.js&gt;\"></iframe>'>",
+            "<iframe srcdoc> <iframe srcdoc> <script src>",
+            "evil.test",
+        ),
+        ('<svg><script href="https://evil.test/s.js"/></svg>', "<script href>", "evil.test"),
+        ('<svg><script xlink:href="//evil.test/s.js"/></svg>', "<script xlink:href>", "evil.test"),
+        ('<svg><use xlink:href="//evil.test/u.svg"/></svg>', "<use xlink:href>", "evil.test"),
+        ("<svg><style>a{b:url(&#x2F;&#x2F;evil.test/x)}</style></svg>", "<style>", "evil.test"),
+        (
+            '<meta http-equiv="Refresh" content="0; url=https://evil.test/">',
+            "<meta http-equiv=refresh>",
+            "evil.test",
+        ),
+        ('<base href="https://evil.test/">', "<base href>", "evil.test"),
+        ('<base href="../elsewhere/">', "<base href>", ""),
+    ],
+)
+def test_remote_requests_hidden_by_escapes_and_nesting_are_found(
+    html: str, what: str, host: str
+) -> None:
+    assert [(r.what, r.host) for r in remote_requests(html)] == [(what, host)]
+
+
+def test_escaped_requests_and_base_are_warnings_even_under_allow_remote(tmp_path: Path) -> None:
+    html = new_code_cell("show()", execution_count=1)
+    html.outputs = [
+        new_output(
+            "display_data",
+            data={"text/html": '<img src="&#x68;ttps:&#x2F;&#x2F;evil.test/x.png">'},
+        )
+    ]
+    write_notebook(
+        tmp_path / "doc_nbs" / "index.ipynb",
+        "md:# Home",
+        html,
+        new_markdown_cell('<base href="https://ok.test/">'),
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\nallow_remote = ["ok.test"]\n')
+    with pytest.raises(BuildFailed) as failed:
+        build(no_exec(tmp_path, strict=True), **QUIET)
+    message = str(failed.value)
+    assert "cell 2: <img src> loads https://evil.test/x.png from evil.test" in message
+    assert "cell 3: <base href> https://ok.test/ re-points every relative image" in message
 
 
 def test_allow_remote_hosts_and_wildcards() -> None:

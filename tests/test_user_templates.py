@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from conftest import run_docgen, snapshot, write_notebook
+
+from docgen.errors import DocgenError
+from docgen.site import template_environment
+from docgen.theme import check_user_templates, render_template
 
 PAGE = "page.html.jinja2"
 
@@ -59,8 +64,24 @@ EXTENDS = b'{% extends "default/page.html.jinja2" %}\n'
             "part.html, line 3",
             "No filter named 'nosuchfilter'",
         ),
+        (  # not a template file, so not checked up front: named when it is included
+            {
+                PAGE: EXTENDS + b'{% block content %}{% include "part.txt" %}{% endblock %}\n',
+                "part.txt": b"ok\nnot \xff UTF-8\n",
+            },
+            "part.txt, line 2",
+            "is not UTF-8 text (byte 7)",
+        ),
     ],
-    ids=["syntax", "exception", "missing-parent", "self-include", "not-utf8", "included"],
+    ids=[
+        "syntax",
+        "exception",
+        "missing-parent",
+        "self-include",
+        "not-utf8",
+        "included",
+        "included-not-utf8",
+    ],
 )
 def test_template_mistakes_name_the_file_and_line(
     tmp_path: Path, files: dict[str, bytes], where: str, problem: str
@@ -76,6 +97,59 @@ def test_template_mistakes_name_the_file_and_line(
     assert problem in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(root / "site") == before
+
+
+@pytest.mark.parametrize("kind", ["folder", "dangling-symlink", "unreadable"])
+@pytest.mark.parametrize("name", [PAGE, "part.txt"])
+def test_a_template_that_is_no_readable_file_is_named_not_replaced_by_the_theme(
+    tmp_path: Path, kind: str, name: str
+) -> None:
+    include = b'{% block content %}{% include "part.txt" %}{% endblock %}\n'
+    root = project_with_template(tmp_path, {PAGE: EXTENDS + include, "part.txt": b"part\n"})
+    assert run_docgen("build", "--no-exec", cwd=root).returncode == 0
+    before = snapshot(root / "site")
+    path = root / "theme" / name
+    if kind == "unreadable":
+        if os.geteuid() == 0:
+            pytest.skip("root reads any file (test_an_unreadable_template_is_a_message)")
+        path.chmod(0)
+    else:
+        path.unlink()
+        if kind == "folder":
+            path.mkdir()
+        else:
+            path.symlink_to(root / "theme" / "gone.html")
+    result = run_docgen("build", "--no-exec", cwd=root)
+    if kind == "unreadable":
+        path.chmod(0o644)
+    assert result.returncode == 1, result.stderr
+    problem = {
+        "folder": "is a folder",
+        "dangling-symlink": "which does not exist",
+        "unreadable": "cannot be read: Permission denied",
+    }[kind]
+    assert f"error: template {path}: " in result.stderr and problem in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(root / "site") == before
+
+
+def test_an_unreadable_template_is_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project_with_template(tmp_path, {PAGE: EXTENDS})
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == PAGE and self.parent.name == "theme":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(DocgenError, match=r"theme/page\.html\.jinja2: cannot be read: Permission"):
+        check_user_templates(root / "theme")
+    env = template_environment(root / "theme")
+    with pytest.raises(DocgenError, match=r"theme/page\.html\.jinja2: cannot be read: Permission"):
+        render_template(env, PAGE, "the page index.html")
 
 
 def test_missing_templates_folder_is_a_usage_error(tmp_path: Path) -> None:
