@@ -1,7 +1,7 @@
 """Every process a notebook starts ends with its kernel.
 
 Killing a kernel's process group misses what a cell detached from it:
-`Popen(..., start_new_session=True)`, or a daemon's double fork and `setsid()`. So on Linux
+`Popen(..., start_new_session=True)`, or a daemon's double fork and `os.setsid()`. So on Linux
 docgen becomes a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`): such orphans are
 re-parented to docgen instead of to init, where it can still find them. A process belongs
 to a kernel when it carries the kernel's token in its environment (children inherit it), or
@@ -12,7 +12,7 @@ environment, say) are killed too. Docgen reaps the zombies of the processes it k
 and only those: the kernels' own exit statuses belong to jupyter-client.
 
 Without /proc or prctl (macOS), the fallback is the kernel's process group, which holds
-everything a cell starts unless it calls `setsid()` itself.
+everything a cell starts unless it calls `os.setsid()` itself.
 """
 
 from __future__ import annotations
