@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from docgen.check import check_site  # noqa: E402
-from docgen.inventory import InventoryItem, write_inventory  # noqa: E402
-from docgen.symbols import nbdev_indexes  # noqa: E402
+from docgen.api.external import nbdev_indexes  # noqa: E402
+from docgen.api.inventory import InventoryItem, write_inventory  # noqa: E402
+from docgen.linkcheck.offline import check_site  # noqa: E402
 
 GOAL_PAGES_PER_S = 1000.0
 HTMLTEST_PAGES_PER_S = 2000 / 8.6

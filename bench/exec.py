@@ -32,8 +32,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from docgen.build import build  # noqa: E402
 from docgen.config import load_config  # noqa: E402
+from docgen.pipeline import build  # noqa: E402
 
 COLD_GOAL = 2.0  # times faster than the serial nbclient loop
 NOOP_GOAL = 0.2  # seconds

@@ -21,9 +21,11 @@ import statistics
 import time
 from pathlib import Path
 
+from docgen.api.external import external_index
+from docgen.api.index import SymbolIndex
+from docgen.api.introspect import discover_api
+from docgen.api.resolve import PageResolver, notebook_namespace
 from docgen.config import load_config
-from docgen.links import PageResolver, notebook_namespace
-from docgen.symbols import SymbolIndex, discover_api, external_index
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_S = 1.0

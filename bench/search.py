@@ -40,9 +40,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from docgen.build import build  # noqa: E402
 from docgen.config import load_config  # noqa: E402
-from docgen.search import SEARCH_INDEX, SEARCH_TEXT, index_data, site_text_size  # noqa: E402
+from docgen.pipeline import build  # noqa: E402
+from docgen.site.search import SEARCH_INDEX, SEARCH_TEXT, index_data, site_text_size  # noqa: E402
 
 QUERIES = REPO / "tests" / "fixtures" / "search_queries.json"
 CHROMIUM = "/usr/bin/chromium"

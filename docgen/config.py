@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from docgen.errors import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -114,7 +114,7 @@ class Config:
     )
     env_keys: list[str] = _execute_option(
         [],
-        "Environment variables whose values decide outputs, e.g. [\"DATA_DIR\"]: a change of "
+        'Environment variables whose values decide outputs, e.g. ["DATA_DIR"]: a change of '
         "value (or setting or unsetting one) runs the notebooks again. Other environment "
         "variables are not part of the cache key: changing them reuses the cached outputs.",
     )

@@ -15,8 +15,8 @@ import nbformat
 from conftest import write_notebook
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from docgen.build import BuildReport, build
 from docgen.config import load_config
+from docgen.pipeline import BuildReport, build
 
 LINKDEMO = Path(__file__).parent / "fixtures" / "linkdemo"
 REPO_URL = "https://github.com/example/linkdemo"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import run_docgen, write_notebook
 
+from docgen.api.introspect import discover_api
 from docgen.errors import DocgenError
-from docgen.showdoc import describe
-from docgen.symbols import discover_api
+from docgen.runtime.showdoc import describe
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import write_notebook
 
-from docgen.build import BuildReport, build
 from docgen.config import load_config
-from docgen.execute import Machine
-from docgen.localimports import local_module_digests
+from docgen.execute.localimports import local_module_digests
+from docgen.execute.stage import Machine
+from docgen.pipeline import BuildReport, build
 
 NO_GPU = Machine((), {"python": "test"})
 

@@ -18,16 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.check import (
-    HttpOptions,
-    add_arguments,
-    check_site,
-    format_report,
-    parse_page,
-    run,
-)
-from docgen.inventory import InventoryItem, write_inventory
-from docgen.linkcheck_http import _retry_after
+from docgen.api.inventory import InventoryItem, write_inventory
+from docgen.commands.check import add_arguments, run
+from docgen.linkcheck.offline import check_site
+from docgen.linkcheck.online import HttpOptions, _retry_after
+from docgen.linkcheck.report import format_report
+from docgen.linkcheck.scan import parse_page
 
 CONV2D = "https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import run_docgen, snapshot, write_notebook
 
-from docgen.cli import main
+from docgen.commands.main import main
 from docgen.config import Config, load_config
 from docgen.errors import UsageError
-from docgen.notebooks import discover_notebooks
+from docgen.notebooks.discover import discover_notebooks
 
 
 def test_defaults_without_pyproject(tmp_path: Path) -> None:

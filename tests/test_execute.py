@@ -172,8 +172,8 @@ def test_build_runs_from_code_that_already_runs_an_event_loop(tmp_path: Path) ->
     """As a notebook cell calling build() does: the kernel's own loop is running."""
     import asyncio
 
-    from docgen.build import build
     from docgen.config import load_config
+    from docgen.pipeline import build
 
     write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Nested", "print(3 * 14)")
     config = load_config(cwd=tmp_path)

@@ -19,12 +19,12 @@ import pytest
 from conftest import run_docgen, snapshot, tagged, write_notebook
 from nbformat.v4 import new_code_cell, new_output
 
-import docgen.kernels
-from docgen.build import BuildReport, build
+import docgen.execute.kernel
 from docgen.config import load_config
 from docgen.errors import BuildFailed
-from docgen.execute import Machine, detect_machine
-from docgen.gpus import Gpu
+from docgen.execute.gpus import Gpu
+from docgen.execute.stage import Machine, detect_machine
+from docgen.pipeline import BuildReport, build
 
 pytestmark = pytest.mark.kernel
 
@@ -43,7 +43,7 @@ def no_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     async def refuse(self, timeout: float = 0) -> None:  # type: ignore[no-untyped-def]
         raise AssertionError(f"a kernel was started for {self.path}")
 
-    monkeypatch.setattr(docgen.kernels.Kernel, "start", refuse)
+    monkeypatch.setattr(docgen.execute.kernel.Kernel, "start", refuse)
 
 
 def page(project: Path, url: str) -> str:
@@ -283,7 +283,7 @@ def test_gpu_notebook_shows_the_cached_outputs_of_an_earlier_gpu_run(
     async def refuse(self, timeout: float = 0) -> None:  # type: ignore[no-untyped-def]
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(docgen.kernels.Kernel, "start", refuse)
+    monkeypatch.setattr(docgen.execute.kernel.Kernel, "start", refuse)
     edit_cell(nbs / "index.ipynb", 0, "# GPU\n\nProse written on a laptop.")
     build_in(tmp_path, machine=NO_GPU)
     html = page(tmp_path, "index.html")

@@ -15,20 +15,28 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-import docgen.kernels
-from docgen.cache import (
+import docgen.execute.kernel
+from docgen.config import Config, load_config
+from docgen.errors import DocgenError, Interrupted, UsageError
+from docgen.execute.cache import (
     ExecutionCache,
     code_digest,
     data_digest,
     notebook_key,
     with_outputs_of,
 )
-from docgen.config import Config, load_config
-from docgen.errors import DocgenError, Interrupted, UsageError
-from docgen.execute import Job, PoolOptions, forced_notebooks, needs_gpu, run_jobs
-from docgen.gpus import Gpu, GpuAssigner, detect_gpus, gpu_env, parse_nvidia_smi, visible_gpus
-from docgen.notebooks import discover_notebooks
-from docgen.progress import LiveProgress, PlainProgress
+from docgen.execute.gpus import (
+    Gpu,
+    GpuAssigner,
+    detect_gpus,
+    gpu_env,
+    parse_nvidia_smi,
+    visible_gpus,
+)
+from docgen.execute.pool import Job, PoolOptions, run_jobs
+from docgen.execute.progress import LiveProgress, PlainProgress
+from docgen.execute.stage import forced_notebooks, needs_gpu
+from docgen.notebooks.discover import discover_notebooks
 
 SMI = """\
 0, GPU-aaaa1111, NVIDIA H100 80GB HBM3, 81559
@@ -103,7 +111,7 @@ class Recorder:
 
 
 class FakeKernel:
-    """Stands in for `docgen.kernels.Kernel`: sleeps instead of running cells."""
+    """Stands in for `docgen.execute.kernel.Kernel`: sleeps instead of running cells."""
 
     recorder: Recorder
 
@@ -159,7 +167,7 @@ def fake_kernels(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-de
     def install(seconds: dict[str, float], fail: set[str] = frozenset()) -> Recorder:  # type: ignore[assignment]
         recorder = Recorder(seconds, fail)
         kernel = type("Kernel", (FakeKernel,), {"recorder": recorder})
-        monkeypatch.setattr(docgen.kernels, "Kernel", kernel)
+        monkeypatch.setattr(docgen.execute.kernel, "Kernel", kernel)
         return recorder
 
     return install
@@ -447,5 +455,5 @@ def test_live_progress_redraws_counts_and_the_running_cell(tmp_path: Path) -> No
 
 
 def test_fake_kernel_matches_the_real_interface() -> None:
-    real = {n for n in vars(docgen.kernels.Kernel) if not n.startswith("_")}
+    real = {n for n in vars(docgen.execute.kernel.Kernel) if not n.startswith("_")}
     assert real <= {n for n in vars(FakeKernel) if not n.startswith("_")} | {"recorder"}

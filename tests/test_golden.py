@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from docgen.build import build
 from docgen.config import load_config
+from docgen.pipeline import build
 
 FIXTURES = Path(__file__).parent / "fixtures" / "golden"
 GOLDEN = Path(__file__).parent / "golden"

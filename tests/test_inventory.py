@@ -1,4 +1,4 @@
-"""docgen.inventory: objects.inv version 2, read and written, checked against Sphinx."""
+"""docgen.api.inventory: objects.inv version 2, read and written, checked against Sphinx."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docgen.inventory import InventoryItem, read_inventory, write_inventory
+from docgen.api.inventory import InventoryItem, read_inventory, write_inventory
 
 HEADER = (
     b"# Sphinx inventory version 2\n"

@@ -18,18 +18,16 @@ from hypothesis import strategies as st
 from linksite import IMPORTS, build_linkdemo_site, linkdemo_importable
 from pygments.lexers import PythonLexer
 
+from docgen.api.external import INVENTORY_MAX_AGE_S, external_index, load_inventory
+from docgen.api.index import SymbolIndex
+from docgen.api.introspect import discover_api
+from docgen.api.inventory import InventoryItem, read_inventory, write_inventory
+from docgen.api.resolve import PageResolver, notebook_imports, notebook_namespace
 from docgen.config import parse_table
 from docgen.errors import BuildFailed, UsageError
-from docgen.inventory import InventoryItem, read_inventory, write_inventory
-from docgen.links import PageResolver, notebook_imports, notebook_namespace
-from docgen.render import MarkdownRenderer, PageContext, highlight_code
-from docgen.symbols import (
-    INVENTORY_MAX_AGE_S,
-    SymbolIndex,
-    discover_api,
-    external_index,
-    load_inventory,
-)
+from docgen.render.code import highlight_code
+from docgen.render.context import PageContext
+from docgen.render.markdown import MarkdownRenderer
 
 TORCH = "https://pytorch.org/docs/stable/"
 PYTHON = "https://docs.python.org/3/library/"
@@ -387,7 +385,7 @@ def test_names_documented_by_their_dotted_path_need_no_import(
 ) -> None:
     """`nn.Conv2d` is `torch.nn.Conv2d` by the import alone: resolving it imports nothing.
     Only a name whose path is not documented (an alias) needs the object."""
-    from docgen import links
+    from docgen.api import resolve as links
 
     imported: list[str] = []
     real_import = links._import

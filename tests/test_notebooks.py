@@ -9,7 +9,9 @@ import pytest
 from conftest import run_docgen, write_notebook
 
 from docgen.errors import DocgenError
-from docgen.notebooks import cell_options, discover_notebooks, parse_directives, read_notebook
+from docgen.notebooks.cells import cell_options, parse_directives
+from docgen.notebooks.discover import discover_notebooks
+from docgen.notebooks.read import read_notebook
 
 BAD_FILES = {
     "empty.ipynb": (b"", "is empty, not a notebook"),

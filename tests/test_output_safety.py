@@ -21,14 +21,14 @@ import pytest
 from conftest import run_docgen, snapshot, write_notebook
 from nbformat.v4 import new_code_cell, new_output
 
-from docgen import outdir
-from docgen.build import build
-from docgen.cli import main
+from docgen.commands.main import main
 from docgen.config import load_config
 from docgen.errors import BuildFailed, DocgenError, Interrupted, UsageError
-from docgen.notebooks import SITE_MARKER, discover_notebooks
-from docgen.outdir import join_site_files, site_lock, swap_in
-from docgen.site import write_site_atomically
+from docgen.notebooks.discover import SITE_MARKER, discover_notebooks
+from docgen.pipeline import build
+from docgen.site import outdir
+from docgen.site.outdir import join_site_files, site_lock, swap_in
+from docgen.site.write import write_site_atomically
 
 
 def tree_digest(folder: Path) -> str:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from conftest import write_notebook
 
-from docgen.build import build
 from docgen.config import load_config
 from docgen.errors import BuildFailed
-from docgen.reaper import Reaper, is_subreaper
+from docgen.execute.reaper import Reaper, is_subreaper
+from docgen.pipeline import build
 
 pytestmark = [
     pytest.mark.kernel,

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from conftest import run_docgen, write_notebook
 
-from docgen import mdguard
-from docgen.ansi import ansi_to_html, strip_ansi
-from docgen.build import build
 from docgen.config import load_config
-from docgen.outputs import render_outputs
-from docgen.render import MarkdownRenderer, PageContext
-from docgen.showdoc import DOC_MIME
+from docgen.pipeline import build
+from docgen.render import mdguard
+from docgen.render.ansi import ansi_to_html, strip_ansi
+from docgen.render.context import PageContext
+from docgen.render.markdown import MarkdownRenderer
+from docgen.render.outputs import render_outputs
+from docgen.runtime.showdoc import DOC_MIME
 
 PNG = base64.b64encode(
     base64.b64decode(

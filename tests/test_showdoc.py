@@ -15,7 +15,9 @@ import pytest
 from linksite import build_linkdemo_site, linkdemo_importable, show_doc_cell
 
 from docgen import doc, show_doc
-from docgen.showdoc import DOC_MIME, describe, parse_docstring, render_doc_html
+from docgen.runtime.docstrings import parse_docstring
+from docgen.runtime.entry import render_doc_html
+from docgen.runtime.showdoc import DOC_MIME, describe
 
 GOLDEN = Path(__file__).parent / "golden" / "showdoc"
 REGENERATE = ".venv/bin/python -m pytest tests/test_showdoc.py --update-golden"
@@ -216,7 +218,7 @@ def test_defaults_render_the_same_on_every_run() -> None:
     """Functions show their name (no memory address); dataclass factories show the call."""
     import dataclasses
 
-    from docgen.showdoc import describe
+    from docgen.runtime.showdoc import describe
 
     def log_to_stderr(message: str) -> None: ...
 

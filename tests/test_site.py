@@ -12,10 +12,10 @@ import pytest
 from conftest import snapshot, write_notebook
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from docgen.build import build
 from docgen.config import load_config
 from docgen.errors import BuildFailed, DocgenError
-from docgen.site import write_site_atomically
+from docgen.pipeline import build
+from docgen.site.write import write_site_atomically
 
 PNG = (Path(__file__).parent / "fixtures" / "golden" / "images.ipynb").read_text()
 

@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from linksite import INDEX_MD, LINKDEMO, linkdemo_importable, show_doc_cell
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from docgen.build import build
-from docgen.check import check_site
+from docgen.api.inventory import InventoryItem, read_inventory, writable
 from docgen.config import load_config
 from docgen.errors import BuildFailed, UsageError
-from docgen.inventory import InventoryItem, read_inventory, writable
-from docgen.notebooks import strip_prefix
-from docgen.remote import host_allowed, remote_requests
-from docgen.urls import href, path_of
+from docgen.linkcheck.offline import check_site
+from docgen.notebooks.discover import strip_prefix
+from docgen.pipeline import build
+from docgen.render.remote import host_allowed, remote_requests
+from docgen.site.urls import href, path_of
 
 QUIET = {"log": lambda _: None}
 

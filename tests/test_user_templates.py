@@ -9,8 +9,7 @@ import pytest
 from conftest import run_docgen, snapshot, write_notebook
 
 from docgen.errors import DocgenError
-from docgen.site import template_environment
-from docgen.theme import check_user_templates, render_template
+from docgen.site.theme import check_user_templates, render_template, template_environment
 
 PAGE = "page.html.jinja2"
 

@@ -1,0 +1,203 @@
+"""Where `show_doc` documents each symbol, generated API pages for the rest, and the
+rendering of a page with its names linked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from docgen.api.index import API_DIR, SymbolIndex, api_page_url
+from docgen.api.introspect import import_object
+from docgen.api.resolve import PageResolver, notebook_namespace
+from docgen.config import Config
+from docgen.errors import DocgenError
+from docgen.model import Heading, Page, Source
+from docgen.notebooks.cells import cell_options
+from docgen.render.context import PageContext
+from docgen.render.markdown import MarkdownRenderer
+from docgen.render.page import render_page
+from docgen.runtime.entry import render_doc_html
+from docgen.runtime.showdoc import DOC_MIME, ShowDoc, describe
+from docgen.runtime.userobjects import text_attr
+from docgen.site.urls import href
+
+_NOTEBOOK_METADATA = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python"},
+}
+
+
+def documented_symbols(
+    pages: list[tuple[Source, nbformat.NotebookNode]],
+) -> dict[str, str]:
+    """name -> "page.html#anchor" (a link from the site root) for every `show_doc` output a
+    page shows; first page wins."""
+    homes: dict[str, str] = {}
+    for source, nb in pages:
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            options = cell_options(cell)
+            if not (options.show_cell and options.show_output):
+                continue
+            for out in cell.get("outputs", []):
+                data = out.get("data", {}).get(DOC_MIME)
+                if isinstance(data, dict) and data.get("home", True) and data.get("name"):
+                    homes.setdefault(data["name"], href(source.url, data["name"]))
+    return homes
+
+
+def _show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
+    cell = new_code_cell(f"#| echo: false\nshow_doc({expression})")
+    bundle, metadata = ShowDoc(describe(obj, name=name, level=level))._repr_mimebundle_()
+    cell.outputs = [new_output("display_data", data=bundle, metadata=metadata)]
+    return cell
+
+
+def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
+    api = index.api
+    doc = text_attr(import_object(module), "__doc__").strip()
+    cells = [new_markdown_cell(f"# {module}\n\n{doc}".strip())]
+    members = api.members(module)
+    elsewhere = [s for s in members if s.name in documented]
+    if elsewhere:
+        listed = "\n".join(f"- `{s.name}`" for s in elsewhere)
+        cells.append(new_markdown_cell(f"Documented on other pages:\n\n{listed}"))
+    cells.append(new_code_cell(f"#| hide\nimport {module}\nfrom docgen import show_doc"))
+    for symbol in members:
+        if symbol.name in documented:
+            continue
+        obj = import_object(symbol.name)
+        if obj is None:
+            continue
+        expression = f"{module}.{symbol.short_name}"
+        cells.append(_show_doc_cell(expression, obj, symbol.name))
+    return new_notebook(cells=cells, metadata=_NOTEBOOK_METADATA)
+
+
+def api_notebooks(
+    index: SymbolIndex, documented: dict[str, str], nbs: Path, taken: set[str]
+) -> list[tuple[Source, Any]]:
+    """The generated API pages: an index, then one page per public module, in name order."""
+    homes = {c for c in (index.api.canonical(n) for n in documented) if c}
+    modules = index.api.modules()
+    if not modules:
+        return []
+    pages: list[tuple[Source, Any]] = []
+    lines = "\n".join(
+        f"- `{m}`" + (f": {index.api.symbols[m].summary}" if index.api.symbols[m].summary else "")
+        for m in modules
+    )
+    overview = new_notebook(
+        cells=[new_markdown_cell(f"# API reference\n\n{lines}")], metadata=_NOTEBOOK_METADATA
+    )
+    pages.append((_source(nbs, "index"), overview))
+    for module in modules:
+        pages.append((_source(nbs, module), _api_notebook(module, index, homes)))
+    clash = sorted(taken & {s.url for s, _ in pages})
+    if clash:
+        raise DocgenError(
+            f"the notebook page {clash[0]} would be overwritten by a generated API page; "
+            f"rename the notebook or its '{API_DIR}' folder"
+        )
+    return pages
+
+
+def _source(nbs: Path, stem: str) -> Source:
+    return Source(
+        path=nbs / API_DIR / f"{stem}.ipynb",
+        rel=PurePosixPath(f"{API_DIR}/{stem}.ipynb"),
+        url=api_page_url(stem),
+        generated=True,
+    )
+
+
+def source_url(data: dict[str, Any], config: Config) -> str | None:
+    """A link to the object's source in the configured repository, at its line."""
+    module, line = data.get("module"), data.get("line")
+    if not config.repo or not module or not line:
+        return None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    try:
+        rel = Path(spec.origin).resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return None  # not a file of this repository
+    anchor = f"#L{line}" if data.get("kind") != "module" else ""
+    return f"{config.repo.rstrip('/')}/blob/{href(config.branch)}/{href(rel)}{anchor}"
+
+
+DocRenderer = Callable[[Any, PageContext, MarkdownRenderer], "str | None"]
+
+
+def doc_output_renderer(resolver: PageResolver, config: Config) -> DocRenderer:
+    """Renders a `show_doc` output's description with the page's links and anchor."""
+
+    def render(data: Any, ctx: PageContext, md: MarkdownRenderer) -> str | None:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return None  # not ours after all: the output's HTML is shown instead
+        anchor = None
+        if data.get("home", True):
+            anchor = ctx.claim_id(data["name"])
+            level = int(data.get("level") or 3)
+            ctx.headings.append(Heading(level, anchor, data.get("display") or data["name"]))
+
+        def link(name: str) -> str | None:
+            url = resolver.resolve_full(name)
+            return ctx.link_href(url) if url else None
+
+        body = render_doc_html(
+            data,
+            markdown=lambda text: md.render(text, ctx),
+            link=link,
+            anchor=anchor,
+            source_url=source_url(data, config),
+        )
+        return f'<div class="output output-api">{body}</div>'
+
+    return render
+
+
+def render_linked_page(
+    source: Source,
+    nb: nbformat.NotebookNode,
+    md: MarkdownRenderer,
+    config: Config,
+    page_links: dict[str, str],
+    index: SymbolIndex,
+) -> Page:
+    """`render_page` with every name linked as the page's own imports mean it.
+
+    Backticked names that look like references but name nothing become page warnings.
+    """
+    cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    namespace, defined = notebook_namespace(cells)
+    resolver = PageResolver(index, namespace, defined)
+    page = render_page(
+        source,
+        nb,
+        md,
+        config,
+        page_links,
+        resolve=resolver,
+        link_code=resolver.resolve_code,
+        mime_renderers={DOC_MIME: doc_output_renderer(resolver, config)},
+    )
+    unresolved = [
+        f"{source.path}: `{text}` looks like an API name but names nothing that exists "
+        "(check the spelling, or import it in the notebook)"
+        for text in resolver.unresolved
+    ]
+    return dataclasses.replace(page, warnings=[*page.warnings, *unresolved])

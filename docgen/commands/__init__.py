@@ -1,0 +1,1 @@
+"""The `docgen` command: one module per subcommand; `main` dispatches."""

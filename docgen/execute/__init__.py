@@ -1,0 +1,1 @@
+"""Running notebooks: the stage that plans, the local kernel pool, kernels, GPUs, the cache."""

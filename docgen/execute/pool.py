@@ -1,0 +1,281 @@
+"""The local executor: `workers` notebooks at once, each in a kernel no other notebook has used.
+
+Kernels for the notebooks next in line are started ahead (`warm_kernels`) and import
+`preload` while they wait; with GPUs, each kernel sees one, and no GPU runs more than
+`kernels_per_gpu` notebooks at once. Results keep the jobs' order, and a failing notebook
+does not stop the others. On Ctrl-C, SIGTERM or SIGHUP every kernel is killed and
+`Interrupted` raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import signal
+import threading
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import nbformat
+
+from docgen.errors import STOP_SIGNALS, DocgenError, Interrupted
+from docgen.execute.gpus import Gpu, GpuAssigner, gpu_env
+from docgen.execute.reaper import Reaper
+
+if TYPE_CHECKING:
+    from docgen.execute.kernel import Kernel
+from docgen.model import FAILED, RAN
+
+T = TypeVar("T")
+
+
+class Listener(Protocol):
+    """What a progress display hears from the stage."""
+
+    def started(self, path: Path) -> None: ...
+    def cell(self, path: Path, index: int, count: int) -> None: ...
+    def finished(self, path: Path, status: str, seconds: float) -> None: ...
+    def warn(self, message: str) -> None: ...
+
+
+class _Silent:
+    def started(self, path: Path) -> None:
+        pass
+
+    def cell(self, path: Path, index: int, count: int) -> None:
+        pass
+
+    def finished(self, path: Path, status: str, seconds: float) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Job:
+    nb: nbformat.NotebookNode
+    path: Path
+    kernel_name: str
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    timeout: int
+    workers: int = 1
+    warm_kernels: int = 0
+    preload: tuple[str, ...] = ()
+    gpus: tuple[Gpu, ...] = ()
+    kernels_per_gpu: int = 2
+
+    @property
+    def running(self) -> int:
+        """Most notebooks running at once."""
+        total = self.workers
+        if self.gpus:
+            total = min(total, len(self.gpus) * self.kernels_per_gpu)
+        return max(1, total)
+
+    @property
+    def kernels(self) -> int:
+        """Most kernels alive at once: those running plus those started ahead."""
+        return self.running + self.warm_kernels
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """An executed copy of a notebook, or the reason it failed."""
+
+    nb: nbformat.NotebookNode | None
+    duration: float  # seconds its cells ran
+    error: str | None = None
+    kernel_wait: float = 0.0  # seconds between its turn and its kernel being ready
+    gpu: Gpu | None = None
+    kernel_info: dict[str, Any] = field(default_factory=dict)
+    finished: str = ""  # UTC, ISO 8601
+    warnings: tuple[str, ...] = ()
+
+
+async def _start(kernel: Kernel, options: PoolOptions) -> list[str]:
+    await kernel.start()
+    warning = await kernel.preload(options.preload, options.timeout)
+    return [warning] if warning else []
+
+
+class _Kernels:
+    """The kernels alive now, so that an interrupt can kill them all at once, and the reaper
+    of whatever their cells started."""
+
+    def __init__(self) -> None:
+        self.live: set[Kernel] = set()
+        self.stopping = False
+        self.reaper = Reaper()
+
+    def kill_all(self) -> None:
+        self.stopping = True
+        for kernel in list(self.live):
+            kernel.kill_now()
+
+
+async def _run_jobs(
+    jobs: Sequence[Job], options: PoolOptions, listener: Listener, alive: _Kernels
+) -> list[ExecutionResult]:
+    from docgen.execute.kernel import Kernel, kernel_env
+
+    workers = asyncio.Semaphore(options.running)
+    kernels = asyncio.Semaphore(options.kernels)
+    assigner = GpuAssigner(options.gpus) if options.gpus else None
+    # Room for notebooks to run on each GPU; a kernel waiting ahead needs none yet.
+    on_gpu = {g.index: asyncio.Semaphore(options.kernels_per_gpu) for g in options.gpus}
+    results: list[ExecutionResult | None] = [None] * len(jobs)
+
+    async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
+        kernel = Kernel(job.kernel_name, job.path, kernel_env(gpu_env(gpu)), alive.reaper)
+        alive.live.add(kernel)
+        starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
+        try:
+            async with on_gpu[gpu.index] if gpu is not None else nullcontext(), workers:
+                listener.started(job.path)
+                turn = time.perf_counter()
+                try:
+                    warnings = await starting
+                    ready = time.perf_counter()
+                    nb = await kernel.run(
+                        job.nb,
+                        options.timeout,
+                        lambda index: listener.cell(job.path, index, len(job.nb.cells)),
+                    )
+                    done = time.perf_counter()
+                    info = await kernel.describe()
+                    results[i] = ExecutionResult(
+                        nb,
+                        done - ready,
+                        kernel_wait=ready - turn,
+                        gpu=gpu,
+                        kernel_info=info,
+                        finished=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        warnings=tuple(warnings),
+                    )
+                    listener.finished(job.path, RAN, done - ready)
+                except Exception as e:  # one notebook's failure must not stop the others
+                    message = (
+                        str(e)
+                        if isinstance(e, DocgenError)
+                        else (f"{job.path}: running it failed: {type(e).__name__}: {e}")
+                    )
+                    results[i] = ExecutionResult(None, time.perf_counter() - turn, message, gpu=gpu)
+                    if not alive.stopping:  # an interrupt killed it: not the notebook's fault
+                        listener.finished(job.path, FAILED, time.perf_counter() - turn)
+        finally:
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            await kernel.shutdown()
+            alive.live.discard(kernel)
+            if gpu is not None and assigner is not None:
+                assigner.release(gpu)
+            kernels.release()
+
+    async def record_families() -> None:
+        # A child seen below its kernel can be told apart once it has left the tree.
+        while True:
+            await asyncio.sleep(1)
+            alive.reaper.record()
+
+    tasks: list[asyncio.Task[None]] = []
+    recording = asyncio.create_task(record_families())
+    try:
+        for i, job in enumerate(jobs):  # kernels start in the notebooks' order
+            await kernels.acquire()
+            gpu = assigner.assign() if assigner is not None else None
+            tasks.append(asyncio.create_task(run_one(i, job, gpu)))
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # their `finally` stops kernels
+        for kernel in list(alive.live):  # left by a cancellation inside a shutdown
+            kernel.kill_now()
+        recording.cancel()
+        alive.reaper.close()  # before any await: a second cancellation must not skip it
+        await asyncio.gather(recording, return_exceptions=True)
+    return [
+        r if r is not None else ExecutionResult(None, 0.0, f"{job.path}: did not run")
+        for r, job in zip(results, jobs, strict=True)
+    ]
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], None]) -> T:
+    """Run `main` in a fresh event loop; Ctrl-C, SIGTERM or SIGHUP stop it: `Interrupted`.
+
+    Handling these signals here, once, keeps the per-client handlers nbclient would install
+    (which clobber each other when many clients share a loop) out of the way. A signal
+    calls `on_interrupt` first (which kills the kernels: nbclient reads a cancelled cell as
+    a dead kernel, so cancelling alone would wait for the cell), then cancels `main`.
+    """
+    if _loop_running():
+        # Called from code that already runs an event loop in this thread (a notebook cell
+        # calling build(), say): run in a thread of its own, where signals are not ours.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            future: concurrent.futures.Future[T] = pool.submit(
+                _run_interruptibly, main, on_interrupt
+            )
+            return future.result()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(main)
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if not received:
+            on_interrupt()
+            task.cancel()
+        received.append(signum)
+
+    installed = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            installed.append((signum, signal.getsignal(signum)))
+            loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        result = loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+    finally:
+        for signum, previous in installed:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, previous)
+        leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for leftover in leftovers:
+            leftover.cancel()
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
+    if received:
+        raise Interrupted(received[0])
+    return result
+
+
+def run_jobs(
+    jobs: Sequence[Job], options: PoolOptions, listener: Listener | None = None
+) -> list[ExecutionResult]:
+    """Run every job; results keep the jobs' order. A failed result carries its message."""
+    if not jobs:
+        return []
+    alive = _Kernels()
+    main = _run_jobs(jobs, options, listener or _Silent(), alive)
+    return _run_interruptibly(main, alive.kill_all)

@@ -1,0 +1,1 @@
+"""`docgen check`: scanning pages, checking links offline and online, reporting."""

@@ -1,0 +1,1 @@
+"""Finding notebooks, reading them, and what each cell asks of the build."""

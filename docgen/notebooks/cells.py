@@ -1,0 +1,72 @@
+"""What each cell asks of the build: Jupyter Book tags and nbdev/Quarto `#|` directives,
+folded into one `CellOptions`, so later stages never look at either form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import nbformat
+
+_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*([\w-]+)\s*(?::\s*(.*?))?\s*$")
+
+
+@dataclass(frozen=True)
+class CellOptions:
+    """How one cell is executed and shown, from its tags and directives."""
+
+    execute: bool = True
+    show_cell: bool = True
+    show_input: bool = True
+    show_output: bool = True
+    collapse_input: bool = False
+    collapse_output: bool = False
+    may_raise: bool = False
+
+
+def parse_directives(source: str) -> tuple[dict[str, str], str]:
+    """Split leading `#| key: value` lines off a code cell; returns (directives, rest)."""
+    lines = source.splitlines(keepends=True)
+    directives: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        m = _DIRECTIVE.match(lines[i])
+        if not m:
+            break
+        directives[m.group(1).lower()] = (m.group(2) or "").strip().lower()
+        i += 1
+    return directives, "".join(lines[i:])
+
+
+def _is_false(value: str) -> bool:
+    return value in ("false", "no", "0")
+
+
+def _is_true(value: str) -> bool:
+    return value in ("", "true", "yes", "1")
+
+
+def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
+    """Fold a cell's tags and directives into `CellOptions`."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    directives: dict[str, str] = {}
+    if cell.cell_type == "code":
+        directives, _ = parse_directives(cell.source)
+
+    def directive(name: str, check) -> bool:  # type: ignore[no-untyped-def]
+        return name in directives and check(directives[name])
+
+    return CellOptions(
+        execute=cell.cell_type == "code"
+        and "skip-execution" not in tags
+        and not directive("eval", _is_false),
+        show_cell="remove-cell" not in tags
+        and not directive("hide", _is_true)
+        and not directive("include", _is_false),
+        show_input="remove-input" not in tags and not directive("echo", _is_false),
+        show_output="remove-output" not in tags and not directive("output", _is_false),
+        collapse_input="hide-input" in tags or directive("code-fold", _is_true),
+        collapse_output="hide-output" in tags,
+        may_raise="raises-exception" in tags or directive("error", _is_true),
+    )

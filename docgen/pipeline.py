@@ -1,0 +1,163 @@
+"""`build()`: the whole pipeline, top to bottom. Each step is a function of plain data."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from docgen.api.external import external_index
+from docgen.api.index import SymbolIndex
+from docgen.api.introspect import discover_api
+from docgen.api.pages import api_notebooks, documented_symbols, render_linked_page
+from docgen.config import Config
+from docgen.errors import BuildFailed, DocgenError
+from docgen.execute.pool import Listener
+from docgen.execute.progress import PlainProgress
+from docgen.execute.stage import Machine, detect_machine, execute_stage, worker_count
+from docgen.model import CACHED, RAN, NotebookRun, Page, Source
+from docgen.notebooks.discover import discover_notebooks
+from docgen.notebooks.read import read_notebook
+from docgen.render.markdown import MarkdownRenderer
+from docgen.site.assemble import assemble_site
+from docgen.site.outdir import (
+    check_cache_folder,
+    check_output_folder,
+    excluded_folders,
+    remove_swap_leftovers,
+    site_lock,
+)
+from docgen.site.provenance import page_provenance
+from docgen.site.publish import site_symbol_files
+from docgen.site.theme import check_user_templates
+from docgen.site.timings import timing_files, timing_report
+from docgen.site.write import write_site_atomically
+
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class BuildReport:
+    """What a successful build did."""
+
+    pages: list[Page]
+    out: Path
+    warnings: list[str] = field(default_factory=list)
+    executed: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+
+def read_notebooks(sources: list[Source]) -> list[nbformat.NotebookNode]:
+    """Every notebook, or a `BuildFailed` listing every one that cannot be read."""
+    notebooks, problems = [], []
+    for source in sources:
+        try:
+            notebooks.append(read_notebook(source.path))
+        except DocgenError as e:
+            problems.append(str(e))
+    if problems:
+        raise BuildFailed(problems)
+    return notebooks
+
+
+def with_execution(page: Page, run: NotebookRun) -> Page:
+    """The page with where its outputs came from, and the execute stage's warnings."""
+    return dataclasses.replace(
+        page, provenance=page_provenance(run), warnings=[*run.warnings, *page.warnings]
+    )
+
+
+def build(
+    config: Config,
+    log: Log = _stderr,
+    progress: Listener | None = None,
+    machine: Machine | None = None,
+    wait: bool = True,
+) -> BuildReport:
+    """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
+
+    `progress` hears about each notebook (default: one line per notebook through `log`);
+    `machine` replaces the detected GPUs and environment fingerprint. Raises `UsageError`
+    before anything runs (or is written) when `out` may not be replaced (see outdir.py), or,
+    with `wait=False`, when another build of the same site holds its lock. Raises `BuildFailed`
+    (leaving any previous site untouched) when a notebook cannot be read or run, or, under
+    `strict`, when there are warnings; `Interrupted` on Ctrl-C or SIGTERM.
+    """
+    check_output_folder(config)
+    check_cache_folder(config)
+    check_user_templates(config.templates)
+    if not config.nbs.is_dir():  # before the lock, so a build that cannot run writes nothing
+        raise DocgenError(f"notebook folder {config.nbs} does not exist")
+    with site_lock(config.out, wait=wait, log=log):
+        remove_swap_leftovers(config.out)
+        return _build(config, log, progress, machine)
+
+
+def _build(
+    config: Config, log: Log, progress: Listener | None, machine: Machine | None
+) -> BuildReport:
+    start = time.perf_counter()
+    sources = discover_notebooks(config.nbs, config.nav, exclude=excluded_folders(config))
+    if not sources:
+        raise DocgenError(f"no notebooks found in {config.nbs}")
+    notebooks = read_notebooks(sources)
+    runs: list[NotebookRun] = []
+    if config.execute:
+        runs = execute_stage(
+            sources,
+            notebooks,
+            config,
+            machine or detect_machine(config),
+            progress or PlainProgress(log, config.root),
+        )
+        notebooks = [run.nb for run in runs]
+    execute_seconds = time.perf_counter() - start
+
+    # Two passes: first what every page defines, then each page rendered with all of it.
+    index_warnings: list[str] = []
+    api = discover_api(config.packages)
+    external = external_index(config.inventories, config.root, config.out, index_warnings.append)
+    documented = documented_symbols(list(zip(sources, notebooks, strict=True)))
+    index = SymbolIndex.build(api, external).place(documented)
+    all_pages = list(zip(sources, notebooks, strict=True))
+    all_pages += api_notebooks(index, documented, config.nbs, {s.url for s in sources})
+
+    md = MarkdownRenderer()
+    page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
+    pages = [render_linked_page(s, nb, md, config, page_links, index) for s, nb in all_pages]
+    errors = [e for page in pages for e in page.errors]
+    if errors:  # an image from outside the project, ...: never a site that publishes it
+        raise BuildFailed(errors)
+    if runs:
+        pages[: len(runs)] = [
+            with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)
+        ]
+    warnings = [*api.warnings, *index_warnings, *(w for page in pages for w in page.warnings)]
+    if warnings and config.strict:
+        raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
+
+    generated = site_symbol_files(pages, index, config)
+    if runs:
+        report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
+        generated.update(timing_files(report, pages, config))
+    files = assemble_site(pages, config, generated)
+    write_site_atomically(config.out, files)
+    statuses = [run.status for run in runs]
+    return BuildReport(
+        pages=pages,
+        out=config.out,
+        warnings=warnings,
+        executed=statuses.count(RAN),
+        cached=statuses.count(CACHED),
+        seconds=time.perf_counter() - start,
+    )

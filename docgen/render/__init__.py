@@ -1,0 +1,1 @@
+"""Pure functions from a page's data to HTML: markdown, code, outputs, ANSI, the page."""

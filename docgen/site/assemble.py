@@ -1,0 +1,103 @@
+"""Every file of the site as a {path: bytes} mapping: pages, notebook copies, images,
+the theme's static files, search, 404 page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import nbformat
+
+from docgen import __version__
+from docgen.config import Config
+from docgen.model import Page, Source
+from docgen.render.code import pygments_css
+from docgen.render.page import _root_of
+from docgen.site.nav import navigation
+from docgen.site.outdir import join_site_files
+from docgen.site.search import search_files
+from docgen.site.theme import render_template, template_environment, templates_dir
+
+STATIC_DIR = "_static"
+
+
+def colab_url(repo: str, branch: str, path: str) -> str:
+    m = re.match(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", repo)
+    if not m:
+        return ""
+    owner, name = m.groups()
+    return (
+        f"https://colab.research.google.com/github/{owner}/{name}/blob/"
+        f"{quote(branch, safe='/')}/{quote(path, safe='/')}"
+    )
+
+
+def _repo_path(config: Config, source: Source) -> str:
+    try:
+        return source.path.relative_to(config.root).as_posix()
+    except ValueError:
+        return source.rel.as_posix()
+
+
+def assemble_site(
+    pages: list[Page], config: Config, generated: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every file of the site, by path relative to its root.
+
+    Each page's own files (its HTML, notebook copy and images) are joined with the files
+    docgen generates (404 page, assets, search index, and `generated`): a page file that a
+    generated one would replace is an error naming both (see `join_site_files`).
+    """
+    env = template_environment(config.templates)
+    nav = navigation(pages)
+    files: dict[str, bytes] = {}
+    owners: dict[str, str] = {}
+    for i, page in enumerate(pages):
+        html = render_template(
+            env,
+            "page.html.jinja2",
+            f"the page {page.url}",
+            site_title=config.title,
+            page=page,
+            nav=nav,
+            root=_root_of(page.url),
+            prev=pages[i - 1] if i > 0 else None,
+            next=pages[i + 1] if i + 1 < len(pages) else None,
+            colab=""
+            if page.source.generated
+            else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
+            version=__version__,
+        )
+        owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
+        files[page.url] = html.encode()
+        owners[page.url] = f"the page of {owner}"
+        # Validated when read; nbformat.writes would validate the whole notebook again.
+        files[page.notebook_url] = nbformat.v4.writes(page.notebook).encode() + b"\n"
+        owners[page.notebook_url] = f"the notebook copy of {owner}"
+        files.update(page.images)
+        owners.update((path, f"an image of {owner}") for path in page.images)
+    theme: dict[str, bytes] = {}
+    root_404 = (re.sub(r"^https?://[^/]+", "", config.site_url.rstrip("/")) or "") + "/"
+    theme["404.html"] = render_template(
+        env,
+        "404.html.jinja2",
+        "the page 404.html",
+        site_title=config.title,
+        nav=nav,
+        root=root_404,
+        version=__version__,
+    ).encode()
+    statics = [templates_dir() / "static"]
+    if config.templates is not None and (config.templates / "static").is_dir():
+        statics.append(config.templates / "static")  # a user's file replaces the theme's
+    for static in statics:
+        for path in sorted(static.rglob("*")):
+            if path.is_file():
+                theme[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
+    theme[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
+    theme.update(search_files(pages))
+    theme[".nojekyll"] = b""
+    theme.update(generated or {})
+    return join_site_files(files, owners, theme)
