@@ -25,6 +25,7 @@ from docgen.execute.cache import (
     notebook_key,
     with_outputs_of,
 )
+from docgen.execute.executor import ExecutionResult, Job, Silent
 from docgen.execute.gpus import (
     Gpu,
     GpuAssigner,
@@ -33,11 +34,10 @@ from docgen.execute.gpus import (
     parse_nvidia_smi,
     visible_gpus,
 )
-from docgen.execute.executor import ExecutionResult, Job, Silent
 from docgen.execute.plan import forced_notebooks, needs_gpu
 from docgen.execute.pool import LocalPool, PoolOptions
-from docgen.model import Status
 from docgen.execute.progress import LiveProgress, PlainProgress
+from docgen.model import Status
 from docgen.notebooks.discover import discover_notebooks
 
 SMI = """\
@@ -239,7 +239,9 @@ def test_sigterm_stops_every_kernel_and_restores_the_handler() -> None:
     before = signal.getsignal(signal.SIGTERM)
     start = time.monotonic()
     with pytest.raises(Interrupted) as caught:
-        pool.run(jobs("a", "interrupt", "c", "d"), PoolOptions(timeout=5, workers=2, warm_kernels=1))
+        pool.run(
+            jobs("a", "interrupt", "c", "d"), PoolOptions(timeout=5, workers=2, warm_kernels=1)
+        )
     assert time.monotonic() - start < 3
     assert caught.value.exit_code == 128 + signal.SIGTERM
     assert sorted(recorder.shut_down) == sorted(k.path.stem for k in recorder.created)

@@ -7,8 +7,9 @@ is shut down, a `Reaper` ends every process its cells started, detached ones inc
 The kernel manager is docgen's; nbclient's `NotebookClient`, given it, runs the cells
 (`async_execute`), reports each through its `on_cell_execute` hook, and reads the cell tags
 `skip-execution` and `raises-exception`, which the copy that runs gets for the `#| eval:
-false` and `#| error: true` directives too. After the notebook's last cell, a silent request (no cell, no output) asks the kernel
-where it ran: Python, torch and CUDA versions, and whether CUDA was used.
+false` and `#| error: true` directives too. After the notebook's last cell, a silent
+request (no cell, no output) asks the kernel where it ran: Python, torch and CUDA
+versions, and whether CUDA was used.
 
 Failures become a `DocgenError` whose message names the notebook, the cell, its first
 lines, the exception and the user's part of the traceback; docgen's frames are never shown.

@@ -77,8 +77,8 @@ def execute_stage(
     listener = listener or Silent()
     cache = ExecutionCache(config.root / CACHE_DIR) if config.cache else None
     plan = plan_execution(sources, notebooks, config, machine, cache)
-    for warning in plan.warnings:
-        listener.warn(warning)
+    for message in plan.warnings:
+        listener.warn(message)
     for i in sorted(plan.decided):
         if plan.decided[i].status is not Status.NO_CODE:
             listener.finished(sources[i].path, plan.decided[i].status, 0.0)
@@ -92,15 +92,14 @@ def execute_stage(
         if result.error is not None or result.nb is None:
             problems[i] = result.error or f"{job.path}: did not run"
             continue
-        nb = result.nb
-        docgen_metadata(nb)["provenance"] = nbformat.from_dict(provenance_of(result))
+        docgen_metadata(result.nb)["provenance"] = nbformat.from_dict(provenance_of(result))
         if cache is not None and planned.key is not None:
-            warning = cache.store(planned.key, project_path(job.path, config.root), nb)
+            warning = cache.store(planned.key, project_path(job.path, config.root), result.nb)
             if warning:  # the site is still right; only the next build is slower
                 listener.warn(warning)
         runs[i] = finished_run(
             sources[i],
-            nb,
+            result.nb,
             Status.RAN,
             seconds=result.duration,
             kernel_wait=result.kernel_wait,
