@@ -6,13 +6,12 @@ Plain data only: nothing here reads files, runs kernels or renders.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nbformat
 
-if TYPE_CHECKING:
-    pass
 from docgen.site.urls import href
 
 
@@ -31,15 +30,19 @@ class Source:
         return str(self.rel.parent) if str(self.rel.parent) != "." else ""
 
 
-# What the stage did with a notebook.
-RAN, CACHED, GPU_OUTPUTS, NOT_RUN, NO_CODE, FAILED = (
-    "ran",
-    "cached",
-    "outputs of a GPU run",
-    "not run",
-    "no code",
-    "failed",
-)
+class Status(str, Enum):
+    """What the execute stage did with a notebook. The values are the words reports show
+    (`_timings.json`, progress lines); being strings, they compare and serialise as such."""
+
+    RAN = "ran"
+    CACHED = "cached"
+    GPU_OUTPUTS = "outputs of a GPU run"
+    NOT_RUN = "not run"
+    NO_CODE = "no code"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class NotebookRun:
 
     source: Source
     nb: nbformat.NotebookNode  # outputs filled in; no per-cell timestamps
-    status: str
+    status: Status
     provenance: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     kernel_wait: float = 0.0
@@ -74,7 +77,7 @@ class Page:
     images: dict[str, bytes]
     notebook: nbformat.NotebookNode
     warnings: list[str] = field(default_factory=list)
-    provenance: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # see site/provenance.py
     errors: list[str] = field(default_factory=list)  # problems that fail the build
 
     @property

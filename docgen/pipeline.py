@@ -17,10 +17,10 @@ from docgen.api.introspect import discover_api
 from docgen.api.pages import api_notebooks, documented_symbols, render_linked_page
 from docgen.config import Config
 from docgen.errors import BuildFailed, DocgenError
-from docgen.execute.pool import Listener
+from docgen.execute.executor import Listener
 from docgen.execute.progress import PlainProgress
 from docgen.execute.stage import Machine, detect_machine, execute_stage, worker_count
-from docgen.model import CACHED, RAN, NotebookRun, Page, Source
+from docgen.model import NotebookRun, Page, Source, Status
 from docgen.notebooks.discover import discover_notebooks
 from docgen.notebooks.read import read_notebook
 from docgen.render.markdown import MarkdownRenderer
@@ -157,7 +157,7 @@ def _build(
         pages=pages,
         out=config.out,
         warnings=warnings,
-        executed=statuses.count(RAN),
-        cached=statuses.count(CACHED),
+        executed=statuses.count(Status.RAN),
+        cached=statuses.count(Status.CACHED),
         seconds=time.perf_counter() - start,
     )

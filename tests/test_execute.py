@@ -183,3 +183,62 @@ def test_build_runs_from_code_that_already_runs_an_event_loop(tmp_path: Path) ->
 
     report = asyncio.run(cell())
     assert report.pages and "42\n</pre>" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_error_directive_lets_a_cell_raise_and_the_copy_keeps_its_own_tags(
+    tmp_path: Path,
+) -> None:
+    nb = write_notebook(
+        tmp_path / "doc_nbs" / "index.ipynb",
+        "md:# Errors allowed",
+        "#| error: true\nraise KeyError('allowed by directive')",
+        tagged("raise ValueError('allowed by tag')", "raises-exception", "hide-input"),
+        "#| eval: false\nraise SystemExit('never run')",
+        "print('after the errors')",
+    )
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "allowed by directive" in page and "allowed by tag" in page
+    assert "after the errors" in page
+    # The tags nbclient was given for the directives stay off the published copy.
+    source = json.loads(nb.read_text())["cells"]
+    executed = json.loads((tmp_path / "site" / "index.ipynb").read_text())["cells"]
+    assert [c["metadata"].get("tags") for c in executed] == [
+        c["metadata"].get("tags") for c in source
+    ]
+
+
+def test_a_kernel_reports_each_cell_it_runs_and_where_it_ran(tmp_path: Path) -> None:
+    import asyncio
+    import platform
+
+    import nbformat
+
+    from docgen.execute.kernel import Kernel
+
+    path = write_notebook(
+        tmp_path / "a.ipynb",
+        "md:# Cells",
+        "x = 20",
+        "#| eval: false\n1 / 0",
+        tagged("x = 0", "skip-execution"),
+        "",
+        "print(x + 22)",
+    )
+    nb = nbformat.read(path, as_version=4)
+
+    async def run() -> tuple[list[int], nbformat.NotebookNode, dict[str, object]]:
+        kernel = Kernel("python3", path, {})
+        await kernel.start()
+        try:
+            cells: list[int] = []
+            ran = await kernel.run(nb, 30, cells.append)
+            return cells, ran, await kernel.describe()
+        finally:
+            await kernel.shutdown()
+
+    cells, ran, info = asyncio.run(run())
+    assert cells == [1, 5]  # not the skipped ones, nor the empty one
+    assert ran.cells[5].outputs[0]["text"] == "42\n" and nb.cells[5].outputs == []
+    assert info["python"] == platform.python_version()

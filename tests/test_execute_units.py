@@ -25,6 +25,7 @@ from docgen.execute.cache import (
     notebook_key,
     with_outputs_of,
 )
+from docgen.execute.executor import ExecutionResult, Job, Silent
 from docgen.execute.gpus import (
     Gpu,
     GpuAssigner,
@@ -33,9 +34,10 @@ from docgen.execute.gpus import (
     parse_nvidia_smi,
     visible_gpus,
 )
-from docgen.execute.pool import Job, PoolOptions, run_jobs
+from docgen.execute.plan import forced_notebooks, needs_gpu
+from docgen.execute.pool import LocalPool, PoolOptions
 from docgen.execute.progress import LiveProgress, PlainProgress
-from docgen.execute.stage import forced_notebooks, needs_gpu
+from docgen.model import Status
 from docgen.notebooks.discover import discover_notebooks
 
 SMI = """\
@@ -162,24 +164,25 @@ class FakeKernel:
         self.recorder.log("killed", self.path.stem)
 
 
-@pytest.fixture
-def fake_kernels(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def install(seconds: dict[str, float], fail: set[str] = frozenset()) -> Recorder:  # type: ignore[assignment]
-        recorder = Recorder(seconds, fail)
-        kernel = type("Kernel", (FakeKernel,), {"recorder": recorder})
-        monkeypatch.setattr(docgen.execute.kernel, "Kernel", kernel)
-        return recorder
+class FakePool:
+    """The local pool on fake kernels, all reporting to one `Recorder`."""
 
-    return install
+    def __init__(self, seconds: dict[str, float], fail: set[str] = frozenset()):  # type: ignore[assignment]
+        self.recorder = Recorder(seconds, fail)
+        self.kernel = type("Kernel", (FakeKernel,), {"recorder": self.recorder})
+
+    def run(self, jobs: list[Job], options: PoolOptions) -> list[ExecutionResult]:
+        return LocalPool(options, kernel=self.kernel).run(jobs, Silent())
 
 
 def jobs(*names: str) -> list[Job]:
     return [Job(new_notebook(), Path(f"/nbs/{name}.ipynb"), "python3") for name in names]
 
 
-def test_results_keep_the_jobs_order_and_each_job_gets_its_own_kernel(fake_kernels) -> None:  # type: ignore[no-untyped-def]
-    recorder = fake_kernels({"a": 0.3, "b": 0.2, "c": 0.1, "d": 0.0})
-    results = run_jobs(jobs("a", "b", "c", "d"), PoolOptions(timeout=5, workers=4))
+def test_results_keep_the_jobs_order_and_each_job_gets_its_own_kernel() -> None:
+    pool = FakePool({"a": 0.3, "b": 0.2, "c": 0.1, "d": 0.0})
+    recorder = pool.recorder
+    results = pool.run(jobs("a", "b", "c", "d"), PoolOptions(timeout=5, workers=4))
     assert [r.nb.metadata["ran_on"] for r in results] == ["cpu"] * 4
     finished = [name for _, what, name in recorder.events if what == "done"]
     assert finished == ["d", "c", "b", "a"]  # they finished in the other order
@@ -187,9 +190,10 @@ def test_results_keep_the_jobs_order_and_each_job_gets_its_own_kernel(fake_kerne
     assert sorted(recorder.shut_down) == ["a", "b", "c", "d"]
 
 
-def test_kernels_start_ahead_while_another_notebook_runs(fake_kernels) -> None:  # type: ignore[no-untyped-def]
-    recorder = fake_kernels({"a": 0.3, "b": 0.3, "c": 0.3})
-    run_jobs(jobs("a", "b", "c"), PoolOptions(timeout=5, workers=1, warm_kernels=1))
+def test_kernels_start_ahead_while_another_notebook_runs() -> None:
+    pool = FakePool({"a": 0.3, "b": 0.3, "c": 0.3})
+    recorder = pool.recorder
+    pool.run(jobs("a", "b", "c"), PoolOptions(timeout=5, workers=1, warm_kernels=1))
     at = {(what, name): t for t, what, name in recorder.events}
     assert at[("start", "b")] < at[("done", "a")]  # b's kernel warmed up during a
     assert at[("preload", "b")] < at[("done", "a")]
@@ -197,21 +201,23 @@ def test_kernels_start_ahead_while_another_notebook_runs(fake_kernels) -> None: 
     assert recorder.peak["cpu"] == 2
 
 
-def test_without_warm_kernels_a_kernel_starts_on_its_turn(fake_kernels) -> None:  # type: ignore[no-untyped-def]
-    recorder = fake_kernels({"a": 0.2, "b": 0.2})
-    run_jobs(jobs("a", "b"), PoolOptions(timeout=5, workers=1, warm_kernels=0))
+def test_without_warm_kernels_a_kernel_starts_on_its_turn() -> None:
+    pool = FakePool({"a": 0.2, "b": 0.2})
+    recorder = pool.recorder
+    pool.run(jobs("a", "b"), PoolOptions(timeout=5, workers=1, warm_kernels=0))
     at = {(what, name): t for t, what, name in recorder.events}
     assert at[("start", "b")] > at[("done", "a")]
     assert recorder.peak["cpu"] == 1
 
 
-def test_kernels_spread_over_gpus_never_above_kernels_per_gpu(fake_kernels) -> None:  # type: ignore[no-untyped-def]
+def test_kernels_spread_over_gpus_never_above_kernels_per_gpu() -> None:
     names = [f"n{i}" for i in range(10)]
-    recorder = fake_kernels({n: 0.05 * (i % 3) for i, n in enumerate(names)})
+    pool = FakePool({n: 0.05 * (i % 3) for i, n in enumerate(names)})
+    recorder = pool.recorder
     gpus = (Gpu(0, "Fake A"), Gpu(1, "Fake B"))
     options = PoolOptions(timeout=5, workers=16, warm_kernels=2, gpus=gpus, kernels_per_gpu=2)
     assert (options.running, options.kernels) == (4, 6)
-    results = run_jobs(jobs(*names), options)
+    results = pool.run(jobs(*names), options)
     assert set(recorder.peak_running) == {"0", "1"}
     assert max(recorder.peak_running.values()) == 2  # never more running on one GPU
     assert recorder.peak_total == 6  # and the ones started ahead on top
@@ -220,19 +226,20 @@ def test_kernels_spread_over_gpus_never_above_kernels_per_gpu(fake_kernels) -> N
     assert all(k.env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID" for k in recorder.created)
 
 
-def test_one_failure_does_not_stop_the_others(fake_kernels) -> None:  # type: ignore[no-untyped-def]
-    fake_kernels({}, fail={"b"})
-    results = run_jobs(jobs("a", "b", "c"), PoolOptions(timeout=5, workers=1))
+def test_one_failure_does_not_stop_the_others() -> None:
+    pool = FakePool({}, fail={"b"})
+    results = pool.run(jobs("a", "b", "c"), PoolOptions(timeout=5, workers=1))
     assert [r.error is None for r in results] == [True, False, True]
     assert "failed on purpose" in (results[1].error or "")
 
 
-def test_sigterm_stops_every_kernel_and_restores_the_handler(fake_kernels) -> None:  # type: ignore[no-untyped-def]
-    recorder = fake_kernels({"a": 5, "interrupt": 0.05, "c": 5, "d": 5})
+def test_sigterm_stops_every_kernel_and_restores_the_handler() -> None:
+    pool = FakePool({"a": 5, "interrupt": 0.05, "c": 5, "d": 5})
+    recorder = pool.recorder
     before = signal.getsignal(signal.SIGTERM)
     start = time.monotonic()
     with pytest.raises(Interrupted) as caught:
-        run_jobs(
+        pool.run(
             jobs("a", "interrupt", "c", "d"), PoolOptions(timeout=5, workers=2, warm_kernels=1)
         )
     assert time.monotonic() - start < 3
@@ -433,8 +440,8 @@ def test_plain_progress_is_one_line_per_notebook(tmp_path: Path) -> None:
     progress = PlainProgress(lines.append, tmp_path)
     progress.started(tmp_path / "a.ipynb")
     progress.cell(tmp_path / "a.ipynb", 0, 3)
-    progress.finished(tmp_path / "a.ipynb", "ran", 1.25)
-    progress.finished(tmp_path / "b.ipynb", "cached", 0.0)
+    progress.finished(tmp_path / "a.ipynb", Status.RAN, 1.25)
+    progress.finished(tmp_path / "b.ipynb", Status.CACHED, 0.0)
     assert lines == ["ran a.ipynb in 1.2 s", "cached b.ipynb"]
 
 
@@ -445,9 +452,9 @@ def test_live_progress_redraws_counts_and_the_running_cell(tmp_path: Path) -> No
     progress.cell(tmp_path / "a.ipynb", 1, 4)
     time.sleep(0.1)
     assert "a.ipynb  cell 2/4" in out.getvalue()
-    progress.finished(tmp_path / "a.ipynb", "ran", 1.0)
-    progress.finished(tmp_path / "b.ipynb", "failed", 1.0)
-    progress.finished(tmp_path / "c.ipynb", "cached", 0.0)
+    progress.finished(tmp_path / "a.ipynb", Status.RAN, 1.0)
+    progress.finished(tmp_path / "b.ipynb", Status.FAILED, 1.0)
+    progress.finished(tmp_path / "c.ipynb", Status.CACHED, 0.0)
     progress.close()
     text = out.getvalue()
     assert "notebooks: 1 done, 0 running, 1 failed, 1 from the cache" in text

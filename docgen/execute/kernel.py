@@ -4,8 +4,12 @@ A `Kernel` is started for one notebook only: in the notebook's folder, with its 
 the environment, reached over IPC sockets in a private temporary folder (never TCP). It
 can be started ahead of its turn and import the configured modules while it waits. When it
 is shut down, a `Reaper` ends every process its cells started, detached ones included.
-After the notebook's last cell, a silent request (no cell, no output) asks the kernel
-where it ran: Python, torch and CUDA versions, and whether CUDA was used.
+The kernel manager is docgen's; nbclient's `NotebookClient`, given it, runs the cells
+(`async_execute`), reports each through its `on_cell_execute` hook, and reads the cell tags
+`skip-execution` and `raises-exception`, which the copy that runs gets for the `#| eval:
+false` and `#| error: true` directives too. After the notebook's last cell, a silent
+request (no cell, no output) asks the kernel where it ran: Python, torch and CUDA
+versions, and whether CUDA was used.
 
 Failures become a `DocgenError` whose message names the notebook, the cell, its first
 lines, the exception and the user's part of the traceback; docgen's frames are never shown.
@@ -14,7 +18,6 @@ lines, the exception and the user's part of the traceback; docgen's frames are n
 from __future__ import annotations
 
 import ast
-import asyncio
 import json
 import os
 import secrets
@@ -23,7 +26,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -122,72 +126,81 @@ def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# The directives nbclient does not read, as the cell tags it does read (see `_as_tags`).
+_SKIP_TAG = "skip-execution"
+_MAY_RAISE_TAG = "raises-exception"
+
+
 class _Client(NotebookClient):
-    """nbclient's client on a kernel it does not own, reporting which cell it is in."""
+    """nbclient's client on a kernel docgen started, owns and stops.
 
-    async def run_cells(self, path: Path, on_cell: Callable[[int], None] | None) -> None:
-        assert self.kc is not None
-        info = await self.async_wait_for_reply(await _maybe_await(self.kc.kernel_info()))
-        if info is not None and "language_info" in info["content"]:
-            self.nb.metadata["language_info"] = info["content"]["language_info"]
-        for index, cell in enumerate(self.nb.cells):
-            options = cell_options(cell)
-            if not options.execute:
-                continue
-            if on_cell:
-                on_cell(index)
-            try:
-                await self.async_execute_cell(
-                    cell, index, execution_count=self.code_cells_executed + 1
-                )
-            except CellExecutionError as e:
-                if options.may_raise:
-                    continue
-                raise DocgenError(describe_cell_error(path, index, self.nb)) from e
-            except CellTimeoutError as e:
-                raise DocgenError(
-                    f"{_where(path, index, self.nb)}\n"
-                    f"  did not finish within {self.timeout} s, so it was stopped.\n"
-                    "  Make the cell faster, raise `timeout` in [tool.docgen] (or pass "
-                    "--timeout), or tag it `skip-execution`."
-                ) from e
-            except DeadKernelError as e:
-                code = self._exit_code()
-                how = f" (exit code {code})" if code is not None else ""
-                raise DocgenError(
-                    f"{_where(path, index, self.nb)}\n"
-                    f"  the kernel died while running this cell{how}.\n"
-                    "  A crash or os._exit() in the cell ends the kernel; the notebook "
-                    "cannot continue."
-                ) from e
+    nbclient runs the cells. The one thing replaced is `async_setup_kernel`, whose version
+    installs SIGINT/SIGTERM handlers per client: with many clients on one event loop they
+    replace each other and, on the first notebook to finish, remove docgen's own (pool.py
+    handles signals once, for every kernel). The kernel is already started, so all that
+    is left to set up is nbclient's own kernel client.
+    """
 
-    def _exit_code(self) -> int | None:
-        provisioner = getattr(self.km, "provisioner", None)
-        process = getattr(provisioner, "process", None)
-        if process is None:
-            return None
-        try:
-            process.wait(timeout=5)
-        except Exception:  # the process handle is the kernel's; any failure means unknown
-            return None
-        return process.returncode
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs: Any) -> AsyncGenerator[None, None]:
+        if self.kc is None:
+            await self.async_start_new_kernel_client()
+        yield
 
 
-async def _maybe_await(value):  # type: ignore[no-untyped-def]
-    return await value if asyncio.iscoroutine(value) else value
+def _as_tags(nb: nbformat.NotebookNode) -> list[tuple[int, list[str] | None]]:
+    """Add to each cell the tags nbclient reads for what docgen's `#|` directives say
+    (`eval: false`: skip it, `error: true`: let it raise). Returns each changed cell's
+    index and its tags before, for `_restore_tags`."""
+    changed = []
+    for index, cell in enumerate(nb.cells):
+        options = cell_options(cell)
+        tags = cell.get("metadata", {}).get("tags")
+        wanted = [
+            tag
+            for tag, needed in (
+                (_SKIP_TAG, cell.cell_type == "code" and not options.execute),
+                (_MAY_RAISE_TAG, options.may_raise),
+            )
+            if needed and tag not in (tags or [])
+        ]
+        if wanted:
+            changed.append((index, None if tags is None else list(tags)))
+            cell.setdefault("metadata", {})["tags"] = [*(tags or []), *wanted]
+    return changed
+
+
+def _restore_tags(nb: nbformat.NotebookNode, changed: list[tuple[int, list[str] | None]]) -> None:
+    for index, tags in changed:
+        metadata = nb.cells[index].metadata
+        if tags is None:
+            metadata.pop("tags", None)
+        else:
+            metadata["tags"] = tags
+
+
+def _exit_code(km: AsyncKernelManager | None) -> int | None:
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None:
+        return None
+    try:
+        process.wait(timeout=5)
+    except Exception:  # the process handle is the kernel's; any failure means unknown
+        return None
+    return process.returncode
 
 
 class Kernel:
     """One kernel process for one notebook: started, optionally warmed, used, shut down."""
 
     def __init__(
-        self, name: str, path: Path, env: dict[str, str], reaper: Reaper | None = None
+        self, name: str, path: Path, extra_env: dict[str, str], reaper: Reaper | None = None
     ) -> None:
         self.name = name
         self.path = path  # the notebook it is for; it starts in the notebook's folder
         # Every process the kernel starts inherits the token, unless it clears its environment.
         self.token = secrets.token_hex(8)
-        self.env = {**env, TOKEN_VARIABLE: self.token}
+        self.env = {**kernel_env(extra_env), TOKEN_VARIABLE: self.token}
         self.reaper = reaper  # ends what the kernel's cells started, when the kernel ends
         self.km: AsyncKernelManager | None = None
         self.kc: Any = None
@@ -261,8 +274,19 @@ class Kernel:
         timeout: int,
         on_cell: Callable[[int], None] | None = None,
     ) -> nbformat.NotebookNode:
-        """Run a copy of `nb` top to bottom; cells get nbclient's timing metadata."""
+        """Run a copy of `nb` top to bottom with nbclient; cells get its timing metadata.
+
+        `on_cell(index)` is called as each cell starts running. A cell that fails (unless
+        it may), times out or kills the kernel ends the run with a `DocgenError` naming it.
+        """
         nb = nbformat.from_dict(nb)  # never touch the caller's notebook
+        running: list[int] = []  # the cell nbclient is in, for the error message
+
+        def on_cell_execute(cell: nbformat.NotebookNode, cell_index: int) -> None:
+            running[:] = [cell_index]
+            if on_cell is not None:
+                on_cell(cell_index)
+
         client = _Client(
             nb,
             km=self.km,
@@ -271,14 +295,50 @@ class Kernel:
             allow_errors=False,
             record_timing=True,
             iopub_timeout=10,
+            skip_cells_with_tag=_SKIP_TAG,
+            startup_timeout=STARTUP_TIMEOUT,
             resources={"metadata": {"path": str(self.path.parent)}},
+            on_cell_execute=on_cell_execute,
         )
-        client.kc = self.kc
+        # nbclient reads the kernel through a client of its own; ours would queue every
+        # output message of the run unread.
+        self._stop_client()
+        changed = _as_tags(nb)
         try:
-            await client.run_cells(self.path, on_cell)
-        except DeadKernelError as e:
-            raise DocgenError(f"{self.path}: the kernel '{self.name}' died: {e}") from e
+            await client.async_execute()
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+            raise self._cell_failed(e, nb, running[0] if running else None, timeout) from e
+        finally:
+            self.kc = client.kc  # for `describe`, and for `shutdown` to stop
+            _restore_tags(nb, changed)
         return nb
+
+    def _cell_failed(
+        self, error: Exception, nb: nbformat.NotebookNode, index: int | None, timeout: int
+    ) -> DocgenError:
+        if index is None:  # before the first cell: only the kernel can have failed
+            return DocgenError(f"{self.path}: the kernel '{self.name}' died: {error}")
+        if isinstance(error, CellExecutionError):
+            return DocgenError(describe_cell_error(self.path, index, nb))
+        if isinstance(error, CellTimeoutError):
+            return DocgenError(
+                f"{_where(self.path, index, nb)}\n"
+                f"  did not finish within {timeout} s, so it was stopped.\n"
+                "  Make the cell faster, raise `timeout` in [tool.docgen] (or pass "
+                "--timeout), or tag it `skip-execution`."
+            )
+        code = _exit_code(self.km)
+        how = f" (exit code {code})" if code is not None else ""
+        return DocgenError(
+            f"{_where(self.path, index, nb)}\n"
+            f"  the kernel died while running this cell{how}.\n"
+            "  A crash or os._exit() in the cell ends the kernel; the notebook cannot continue."
+        )
+
+    def _stop_client(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+            self.kc = None
 
     async def describe(self, timeout: float = 30) -> dict[str, Any]:
         """Where the notebook ran, as the kernel sees it; {} for a kernel that cannot say."""
@@ -300,8 +360,7 @@ class Kernel:
         try:
             if self.reaper is not None:
                 self.reaper.record()  # while the kernel still holds its children
-            if self.kc is not None:
-                self.kc.stop_channels()
+            self._stop_client()
             if self.km is not None and self.km.has_kernel:
                 await self.km.shutdown_kernel(now=True)
             elif self.km is not None:

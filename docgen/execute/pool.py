@@ -16,56 +16,43 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import nbformat
 
 from docgen.errors import STOP_SIGNALS, DocgenError, Interrupted
+from docgen.execute.executor import ExecutionResult, Job, Listener
 from docgen.execute.gpus import Gpu, GpuAssigner, gpu_env
 from docgen.execute.reaper import Reaper
-
-if TYPE_CHECKING:
-    from docgen.execute.kernel import Kernel
-from docgen.model import FAILED, RAN
+from docgen.model import Status
 
 T = TypeVar("T")
 
 
-class Listener(Protocol):
-    """What a progress display hears from the stage."""
+class PoolKernel(Protocol):
+    """What the pool needs of a kernel (kernel.Kernel is the real one)."""
 
-    def started(self, path: Path) -> None: ...
-    def cell(self, path: Path, index: int, count: int) -> None: ...
-    def finished(self, path: Path, status: str, seconds: float) -> None: ...
-    def warn(self, message: str) -> None: ...
-
-
-class _Silent:
-    def started(self, path: Path) -> None:
-        pass
-
-    def cell(self, path: Path, index: int, count: int) -> None:
-        pass
-
-    def finished(self, path: Path, status: str, seconds: float) -> None:
-        pass
-
-    def warn(self, message: str) -> None:
-        pass
+    async def start(self) -> None: ...
+    async def preload(self, modules: Sequence[str], timeout: float) -> str | None: ...
+    async def run(
+        self, nb: nbformat.NotebookNode, timeout: int, on_cell: Callable[[int], None] | None
+    ) -> nbformat.NotebookNode: ...
+    async def describe(self) -> dict[str, Any]: ...
+    async def shutdown(self) -> None: ...
+    def kill_now(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Job:
-    nb: nbformat.NotebookNode
-    path: Path
-    kernel_name: str
+# (kernel name, notebook path, extra environment, reaper) -> a kernel not yet started
+KernelFactory = Callable[[str, Path, dict[str, str], Reaper], PoolKernel]
 
 
 @dataclass(frozen=True)
 class PoolOptions:
+    """The local pool's settings; `timeout` and `preload` apply to each notebook."""
+
     timeout: int
     workers: int = 1
     warm_kernels: int = 0
@@ -87,21 +74,7 @@ class PoolOptions:
         return self.running + self.warm_kernels
 
 
-@dataclass(frozen=True)
-class ExecutionResult:
-    """An executed copy of a notebook, or the reason it failed."""
-
-    nb: nbformat.NotebookNode | None
-    duration: float  # seconds its cells ran
-    error: str | None = None
-    kernel_wait: float = 0.0  # seconds between its turn and its kernel being ready
-    gpu: Gpu | None = None
-    kernel_info: dict[str, Any] = field(default_factory=dict)
-    finished: str = ""  # UTC, ISO 8601
-    warnings: tuple[str, ...] = ()
-
-
-async def _start(kernel: Kernel, options: PoolOptions) -> list[str]:
+async def _start(kernel: PoolKernel, options: PoolOptions) -> list[str]:
     await kernel.start()
     warning = await kernel.preload(options.preload, options.timeout)
     return [warning] if warning else []
@@ -112,7 +85,7 @@ class _Kernels:
     of whatever their cells started."""
 
     def __init__(self) -> None:
-        self.live: set[Kernel] = set()
+        self.live: set[PoolKernel] = set()
         self.stopping = False
         self.reaper = Reaper()
 
@@ -123,10 +96,12 @@ class _Kernels:
 
 
 async def _run_jobs(
-    jobs: Sequence[Job], options: PoolOptions, listener: Listener, alive: _Kernels
+    jobs: Sequence[Job],
+    options: PoolOptions,
+    listener: Listener,
+    alive: _Kernels,
+    new_kernel: KernelFactory,
 ) -> list[ExecutionResult]:
-    from docgen.execute.kernel import Kernel, kernel_env
-
     workers = asyncio.Semaphore(options.running)
     kernels = asyncio.Semaphore(options.kernels)
     assigner = GpuAssigner(options.gpus) if options.gpus else None
@@ -135,7 +110,7 @@ async def _run_jobs(
     results: list[ExecutionResult | None] = [None] * len(jobs)
 
     async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
-        kernel = Kernel(job.kernel_name, job.path, kernel_env(gpu_env(gpu)), alive.reaper)
+        kernel = new_kernel(job.kernel_name, job.path, gpu_env(gpu), alive.reaper)
         alive.live.add(kernel)
         starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
         try:
@@ -161,7 +136,7 @@ async def _run_jobs(
                         finished=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                         warnings=tuple(warnings),
                     )
-                    listener.finished(job.path, RAN, done - ready)
+                    listener.finished(job.path, Status.RAN, done - ready)
                 except Exception as e:  # one notebook's failure must not stop the others
                     message = (
                         str(e)
@@ -170,7 +145,7 @@ async def _run_jobs(
                     )
                     results[i] = ExecutionResult(None, time.perf_counter() - turn, message, gpu=gpu)
                     if not alive.stopping:  # an interrupt killed it: not the notebook's fault
-                        listener.finished(job.path, FAILED, time.perf_counter() - turn)
+                        listener.finished(job.path, Status.FAILED, time.perf_counter() - turn)
         finally:
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
@@ -270,12 +245,26 @@ def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], 
     return result
 
 
-def run_jobs(
-    jobs: Sequence[Job], options: PoolOptions, listener: Listener | None = None
-) -> list[ExecutionResult]:
-    """Run every job; results keep the jobs' order. A failed result carries its message."""
-    if not jobs:
-        return []
-    alive = _Kernels()
-    main = _run_jobs(jobs, options, listener or _Silent(), alive)
-    return _run_interruptibly(main, alive.kill_all)
+class LocalPool:
+    """The `Executor` that runs notebooks in kernels on this machine (see the module's doc).
+
+    `kernel` makes each notebook's kernel; by default a real Jupyter kernel (kernel.Kernel).
+    """
+
+    def __init__(self, options: PoolOptions, kernel: KernelFactory | None = None) -> None:
+        self.options = options
+        self.kernel = kernel
+
+    def run(self, jobs: Sequence[Job], listener: Listener) -> list[ExecutionResult]:
+        """Run every job; results keep the jobs' order. A failed result carries its message."""
+        if not jobs:
+            return []
+        new_kernel = self.kernel
+        if new_kernel is None:
+            # Only a build that runs a notebook loads jupyter-client, nbclient and zmq.
+            from docgen.execute.kernel import Kernel
+
+            new_kernel = Kernel
+        alive = _Kernels()
+        main = _run_jobs(jobs, self.options, listener, alive, new_kernel)
+        return _run_interruptibly(main, alive.kill_all)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from docgen.model import CACHED, FAILED, GPU_OUTPUTS, NOT_RUN, RAN
+from docgen.model import Status
 
 Log = Callable[[str], None]
 
@@ -37,14 +37,14 @@ class PlainProgress:
     def cell(self, path: Path, index: int, count: int) -> None:
         pass
 
-    def finished(self, path: Path, status: str, seconds: float) -> None:
+    def finished(self, path: Path, status: Status, seconds: float) -> None:
         name = self._name(path)
         lines = {
-            RAN: f"ran {name} in {seconds:.1f} s",
-            FAILED: f"failed {name} after {seconds:.1f} s",
-            CACHED: f"cached {name}",
-            GPU_OUTPUTS: f"kept the outputs of a GPU run for {name}",
-            NOT_RUN: f"not run (needs a GPU) {name}",
+            Status.RAN: f"ran {name} in {seconds:.1f} s",
+            Status.FAILED: f"failed {name} after {seconds:.1f} s",
+            Status.CACHED: f"cached {name}",
+            Status.GPU_OUTPUTS: f"kept the outputs of a GPU run for {name}",
+            Status.NOT_RUN: f"not run (needs a GPU) {name}",
         }
         self.log(lines.get(status, f"{status} {name}"))
 
@@ -109,12 +109,12 @@ class LiveProgress(PlainProgress):
             start = self.running.get(path, (time.monotonic(), ""))[0]
             self.running[path] = (start, f"cell {index + 1}/{count}")
 
-    def finished(self, path: Path, status: str, seconds: float) -> None:
+    def finished(self, path: Path, status: Status, seconds: float) -> None:
         with self._lock:
             self.running.pop(path, None)
-            key = {FAILED: "failed", CACHED: "cached"}.get(status, "done")
+            key = {Status.FAILED: "failed", Status.CACHED: "cached"}.get(status, "done")
             self.counts[key] += 1
-            if status == FAILED:
+            if status is Status.FAILED:
                 super().finished(path, status, seconds)
             self._redraw()
 

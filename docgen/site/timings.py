@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from docgen.model import Status
 from docgen.site.theme import render_template
 
 if TYPE_CHECKING:
@@ -28,8 +29,6 @@ def timing_report(
     runs: Sequence[NotebookRun], workers: int, slow_cell: float, seconds: float
 ) -> dict[str, Any]:
     """Plain data for the report: per notebook, its slow cells, and the cache's hits."""
-    from docgen.model import CACHED, RAN
-
     notebooks = []
     for run in runs:
         slow = [
@@ -45,7 +44,7 @@ def timing_report(
             {
                 "notebook": run.source.rel.as_posix(),
                 "page": run.source.url,
-                "status": run.status,
+                "status": run.status.value,
                 "seconds": round(run.seconds, 3),
                 "kernel_wait": round(run.kernel_wait, 3),
                 "device": run.provenance.get("device", ""),
@@ -58,7 +57,7 @@ def timing_report(
         "workers": workers,
         "slow_cell_seconds": slow_cell,
         "execute_seconds": round(seconds, 3),
-        "cache": {"hits": statuses.count(CACHED), "runs": statuses.count(RAN)},
+        "cache": {"hits": statuses.count(Status.CACHED), "runs": statuses.count(Status.RAN)},
         "notebooks": notebooks,
     }
 
