@@ -16,7 +16,7 @@ from docgen.api.index import SymbolIndex
 from docgen.api.introspect import discover_api
 from docgen.api.pages import api_notebooks, documented_symbols, render_linked_page
 from docgen.config import Config
-from docgen.errors import BuildFailed, DocgenError
+from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.execute.pool import Listener
 from docgen.execute.progress import PlainProgress
 from docgen.execute.stage import Machine, detect_machine, execute_stage, worker_count
@@ -70,6 +70,21 @@ def read_notebooks(sources: list[Source]) -> list[nbformat.NotebookNode]:
     return notebooks
 
 
+def check_notebook_folder(config: Config) -> None:
+    """A `UsageError` saying how to point docgen at the notebooks, when `nbs` is no folder."""
+    nbs = config.as_written.get("nbs", config.nbs)
+    if config.nbs.is_dir():
+        return
+    problem = "is a file, not a folder" if config.nbs.exists() else "does not exist"
+    table = f"[tool.docgen] of {config.config_file}" if config.config_file else (
+        "[tool.docgen] of pyproject.toml"
+    )
+    raise UsageError(
+        f"notebook folder {nbs} {problem}; name the folder of your notebooks with --nbs, "
+        f'or with `nbs = "..."` in {table}'
+    )
+
+
 def with_execution(page: Page, run: NotebookRun) -> Page:
     """The page with where its outputs came from, and the execute stage's warnings."""
     return dataclasses.replace(
@@ -96,8 +111,7 @@ def build(
     check_output_folder(config)
     check_cache_folder(config)
     check_user_templates(config.templates)
-    if not config.nbs.is_dir():  # before the lock, so a build that cannot run writes nothing
-        raise DocgenError(f"notebook folder {config.nbs} does not exist")
+    check_notebook_folder(config)  # before the lock, so a build that cannot run writes nothing
     with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
         return _build(config, log, progress, machine)
