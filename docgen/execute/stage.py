@@ -25,6 +25,7 @@ from docgen.execute.cache import (
     notebook_settings,
 )
 from docgen.execute.gpus import Gpu, detect_gpus
+from docgen.execute.kernelspecs import check_configured_kernel, missing_kernel_problems
 from docgen.execute.localimports import local_module_digests
 from docgen.execute.timing import cell_seconds, without_timing
 from docgen.model import Source
@@ -163,6 +164,28 @@ def _without_gpu(
     )
 
 
+def _drop_missing_kernels(
+    jobs: list[tuple[int, Job, str | None]], config: Config, problems: dict[int, str]
+) -> list[tuple[int, Job, str | None]]:
+    """The jobs whose kernel is installed; one problem per missing kernel goes to `problems`
+    under its first notebook, rather than the same failure once per notebook."""
+    if not jobs:
+        return jobs
+    check_configured_kernel(config.kernel_name, config.config_file)
+    wanted: dict[str, list[Path]] = {}
+    for _, job, _ in jobs:
+        wanted.setdefault(job.kernel_name, []).append(job.path)
+    missing = missing_kernel_problems(wanted)
+    kept, reported = [], set()
+    for i, job, key in jobs:
+        if job.kernel_name not in missing:
+            kept.append((i, job, key))
+        elif job.kernel_name not in reported:
+            reported.add(job.kernel_name)
+            problems[i] = missing[job.kernel_name]
+    return kept
+
+
 def execute_stage(
     sources: Sequence[Source],
     notebooks: Sequence[nbformat.NotebookNode],
@@ -218,6 +241,7 @@ def execute_stage(
                     continue
         jobs.append((i, Job(nb, source.path, name), key))
 
+    jobs = _drop_missing_kernels(jobs, config, problems)
     options = PoolOptions(
         timeout=config.timeout,
         workers=worker_count(config),
