@@ -44,11 +44,13 @@ class Machine:
 
     gpus: tuple[Gpu, ...]
     environment: dict[str, str]
+    warnings: tuple[str, ...] = ()  # what detection could not find out
 
 
 def detect_machine(config: Config) -> Machine:
-    gpus = tuple(detect_gpus(os.environ))
-    return Machine(gpus, environment_fingerprint(gpus, config.packages))
+    warnings: list[str] = []
+    gpus = tuple(detect_gpus(os.environ, warn=warnings.append))
+    return Machine(gpus, environment_fingerprint(gpus, config.packages), tuple(warnings))
 
 
 def worker_count(config: Config) -> int:
