@@ -162,6 +162,7 @@ def _build(
             with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)
         ]
     warnings = [
+        *config.deprecations,
         *machine_warnings,
         *api.warnings,
         *index_warnings,

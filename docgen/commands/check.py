@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:  # known before the check, which may take minutes, rather than after it
         raise UsageError(f"--json {args.json}: {problem}")
     options, inventories = _options(args)
-    warnings: list[str] = []
+    warnings: list[str] = list(config.deprecations)
     inventories = {**configured_inventories(config, warnings.append), **inventories}
     report = check_site(
         site,
