@@ -34,6 +34,7 @@ test: $(STAMP) browser lint
 lint: $(STAMP)
 	$(PY) -m ruff check docgen tests bench examples
 	$(PY) -m mypy docgen
+	$(PY) -m mypy --python-version 3.10 docgen
 
 linkcheck: $(STAMP)
 	$(PY) -m docgen check site

@@ -62,7 +62,7 @@ def make_project(root: Path, count: int, workers: int) -> list[Path]:
         paths.append(path)
     # These notebooks never touch a GPU: on a GPU machine, let every kernel share it.
     common = (
-        f'[tool.docgen]\ntitle = "bench"\nworkers = {workers}\n[tool.docgen.execute]\n'
+        f'[tool.docgen]\ntitle = "bench"\n[tool.docgen.execute]\nworkers = {workers}\n'
         f"kernels_per_gpu = {2 * workers}\n"
     )
     (root / "plain.toml").write_text(common + "warm_kernels = 0\n")

@@ -1,8 +1,10 @@
 """docgen's configuration: the `[tool.docgen]` table of pyproject.toml, plus CLI overrides.
 
 Every option is declared once, in `Config`, with its type, default and help text; the
-reader validates a TOML table against those declarations before anything runs. Options of
-the kernel pool, GPUs and cache live in the sub-table `[tool.docgen.execute]`.
+reader validates a TOML table against those declarations before anything runs. Every
+option of execution (whether it happens, workers, timeout, the kernel pool, GPUs, cache)
+lives in the sub-table `[tool.docgen.execute]`; the older top-level spellings `execute`,
+`workers` and `timeout` still work for one release, with a deprecation warning.
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ def _option(default: Any, help: str, **kwargs: Any) -> Any:
 
 
 def _execute_option(default: Any, help: str, **kwargs: Any) -> Any:
-    """An option of the `[tool.docgen.execute]` sub-table."""
+    """An option of the `[tool.docgen.execute]` sub-table (`key=`: its name there, when it
+    differs from the field's)."""
     return _option(default, help, table=EXECUTE_TABLE, **kwargs)
+
+
+# Top-level spellings of execution options, accepted until the next release: old -> new key.
+DEPRECATED_TOP_LEVEL = {"execute": "enabled", "workers": "workers", "timeout": "timeout"}
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,6 @@ class Config:
         "absent, empty or a site docgen wrote (one holding a .docgen-site file).",
     )
     title: str = _option("Documentation", "Site name, shown in the header and page titles.")
-    timeout: int = _option(600, "Seconds one cell may run before the build fails.")
-    execute: bool = _option(
-        True,
-        "Run the notebooks; false renders their stored outputs. Also a sub-table, "
-        "[tool.docgen.execute], for the options marked 'execute' (there: `enabled = false`).",
-    )
     kernel_name: str = _option("", "Kernel to run every notebook in; empty: each notebook's own.")
     nav: list[str] = _option(
         [], "Explicit page order: notebook paths relative to `nbs`; others follow."
@@ -86,10 +87,17 @@ class Config:
         '["cdn.plot.ly", "*.example.org"] (`*.` accepts every subdomain). A page that loads '
         "anything from another host is a warning: the site makes no network requests.",
     )
-    workers: int = _option(
+    # [tool.docgen.execute]
+    execute: bool = _execute_option(
+        True,
+        "Run the notebooks (`enabled = false`: render the outputs stored in them, as "
+        "--no-exec does).",
+        key="enabled",
+    )
+    workers: int = _execute_option(
         0, "Notebooks executed at once, each in its own kernel; 0: one per CPU core.", minimum=0
     )
-    # [tool.docgen.execute]
+    timeout: int = _execute_option(600, "Seconds one cell may run before the build fails.")
     preload: list[str] = _execute_option(
         [],
         "Modules a kernel imports while it waits for its notebook (see `warm_kernels`), e.g. "
@@ -137,12 +145,15 @@ class Config:
     as_written: dict[str, Path] = field(
         default_factory=dict, metadata={"help": "", "internal": True}
     )
+    # Warnings about old spellings in the config file, told once per build.
+    deprecations: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
-        """Options a user may set in `[tool.docgen]` (or in its sub-table `table`), by name."""
+        """Options a user may set in `[tool.docgen]` (or in its sub-table `table`), by the
+        name they have there."""
         return {
-            f.name: f
+            f.metadata.get("key", f.name): f
             for f in dataclasses.fields(cls)
             if not f.metadata.get("internal") and f.metadata.get("table", "") == table
         }
@@ -224,8 +235,13 @@ def _unknown(name: str, table: str, where: str) -> UsageError:
     if name in elsewhere:
         other = f"[tool.docgen.{EXECUTE_TABLE}]" if not table else "[tool.docgen]"
         return UsageError(f"option '{name}' in {heading} of {where} belongs in {other}")
-    close = difflib.get_close_matches(name, list(here), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    old = {} if table else DEPRECATED_TOP_LEVEL  # suggested in their new place
+    close = difflib.get_close_matches(name, [*here, *old], n=1)
+    hint = f"; did you mean '{close[0]}'?" if close and close[0] in here else ""
+    if not hint:
+        close = [old[close[0]]] if close else difflib.get_close_matches(name, list(elsewhere), n=1)
+        other = f"[tool.docgen.{EXECUTE_TABLE}]" if not table else "[tool.docgen]"
+        hint = f"; did you mean '{close[0]}' in {other}?" if close else ""
     return UsageError(f"unknown option '{name}' in {heading} of {where}{hint}")
 
 
@@ -234,12 +250,9 @@ def _parse_execute_table(table: dict[str, Any], where: str) -> dict[str, Any]:
     options = Config.options(EXECUTE_TABLE)
     values: dict[str, Any] = {}
     for name, value in table.items():
-        if name == "enabled":
-            values["execute"] = _check_type("enabled", value, Config.options()["execute"], where)
-        elif name in options:
-            values[name] = _check_type(name, value, options[name], where)
-        else:
+        if name not in options:
             raise _unknown(name, EXECUTE_TABLE, where)
+        values[options[name].name] = _check_type(name, value, options[name], where)
     return values
 
 
@@ -247,16 +260,40 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
     """Validate a `[tool.docgen]` table and return its values typed as `Config` wants."""
     options = Config.options()
     values: dict[str, Any] = {}
+    deprecations: list[str] = []
+    execute_table = table.get(EXECUTE_TABLE)
     for name, value in table.items():
         if name == EXECUTE_TABLE and isinstance(value, dict):
             values.update(_parse_execute_table(value, where))
+            continue
+        if name in DEPRECATED_TOP_LEVEL:
+            new = DEPRECATED_TOP_LEVEL[name]
+            if isinstance(execute_table, dict) and new in execute_table:
+                raise UsageError(
+                    f"{where}: '{name}' is set both in [tool.docgen] and (as '{new}') in "
+                    f"[tool.docgen.{EXECUTE_TABLE}]; keep only the one in "
+                    f"[tool.docgen.{EXECUTE_TABLE}]"
+                )
+            f = Config.options(EXECUTE_TABLE)[new]
+            values[f.name] = _check_type(name, value, f, where)
+            deprecations.append(
+                f"{where}: `{name} = ...` in [tool.docgen] is deprecated and stops working in "
+                f"the next release; write `{new} = {_toml(value)}` in [tool.docgen.{EXECUTE_TABLE}]"
+                " instead"
+            )
             continue
         if name not in options:
             raise _unknown(name, "", where)
         values[name] = _check_type(name, value, options[name], where)
         if name == "allow_remote":
             _check_hosts(value, where)
+    if deprecations:
+        values["deprecations"] = tuple(deprecations)
     return values
+
+
+def _toml(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def _check_hosts(hosts: list[str], where: str) -> None:

@@ -15,8 +15,9 @@ from docgen.api.external import external_index
 from docgen.api.index import SymbolIndex
 from docgen.api.introspect import discover_api
 from docgen.api.pages import api_notebooks, documented_symbols, render_linked_page
+from docgen.api.resolve import Importer
 from docgen.config import Config
-from docgen.errors import BuildFailed, DocgenError
+from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.execute.executor import Listener
 from docgen.execute.progress import PlainProgress
 from docgen.execute.stage import Machine, detect_machine, execute_stage, worker_count
@@ -70,6 +71,23 @@ def read_notebooks(sources: list[Source]) -> list[nbformat.NotebookNode]:
     return notebooks
 
 
+def check_notebook_folder(config: Config) -> None:
+    """A `UsageError` saying how to point docgen at the notebooks, when `nbs` is no folder."""
+    nbs = config.as_written.get("nbs", config.nbs)
+    if config.nbs.is_dir():
+        return
+    problem = "is a file, not a folder" if config.nbs.exists() else "does not exist"
+    table = (
+        f"[tool.docgen] of {config.config_file}"
+        if config.config_file
+        else "[tool.docgen] of pyproject.toml"
+    )
+    raise UsageError(
+        f"notebook folder {nbs} {problem}; name the folder of your notebooks with --nbs, "
+        f'or with `nbs = "..."` in {table}'
+    )
+
+
 def with_execution(page: Page, run: NotebookRun) -> Page:
     """The page with where its outputs came from, and the execute stage's warnings."""
     return dataclasses.replace(
@@ -96,8 +114,7 @@ def build(
     check_output_folder(config)
     check_cache_folder(config)
     check_user_templates(config.templates)
-    if not config.nbs.is_dir():  # before the lock, so a build that cannot run writes nothing
-        raise DocgenError(f"notebook folder {config.nbs} does not exist")
+    check_notebook_folder(config)  # before the lock, so a build that cannot run writes nothing
     with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
         return _build(config, log, progress, machine)
@@ -112,13 +129,12 @@ def _build(
         raise DocgenError(f"no notebooks found in {config.nbs}")
     notebooks = read_notebooks(sources)
     runs: list[NotebookRun] = []
+    machine_warnings: tuple[str, ...] = ()
     if config.execute:
+        machine = machine or detect_machine(config)
+        machine_warnings = machine.warnings
         runs = execute_stage(
-            sources,
-            notebooks,
-            config,
-            machine or detect_machine(config),
-            progress or PlainProgress(log, config.root),
+            sources, notebooks, config, machine, progress or PlainProgress(log, config.root)
         )
         notebooks = [run.nb for run in runs]
     execute_seconds = time.perf_counter() - start
@@ -134,7 +150,10 @@ def _build(
 
     md = MarkdownRenderer()
     page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
-    pages = [render_linked_page(s, nb, md, config, page_links, index) for s, nb in all_pages]
+    importer = Importer()  # one per build: a module that fails is told once
+    pages = [
+        render_linked_page(s, nb, md, config, page_links, index, importer) for s, nb in all_pages
+    ]
     errors = [e for page in pages for e in page.errors]
     if errors:  # an image from outside the project, ...: never a site that publishes it
         raise BuildFailed(errors)
@@ -142,7 +161,13 @@ def _build(
         pages[: len(runs)] = [
             with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)
         ]
-    warnings = [*api.warnings, *index_warnings, *(w for page in pages for w in page.warnings)]
+    warnings = [
+        *config.deprecations,
+        *machine_warnings,
+        *api.warnings,
+        *index_warnings,
+        *(w for page in pages for w in page.warnings),
+    ]
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 

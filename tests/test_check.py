@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from docgen.api.inventory import InventoryItem, write_inventory
 from docgen.commands.check import add_arguments, run
+from docgen.commands.main import main
 from docgen.linkcheck.offline import check_site
 from docgen.linkcheck.online import HttpOptions, _retry_after
 from docgen.linkcheck.report import format_report
@@ -646,11 +647,11 @@ def cli_args(*argv: str) -> argparse.Namespace:
 
 
 def test_run_exit_codes(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    assert run(cli_args(str(tmp_path / "nowhere"))) == 2
+    assert main(["check", str(tmp_path / "nowhere")]) == 2
     assert "is not a folder" in capsys.readouterr().err
-    assert run(cli_args(str(site), "--ignore", "(")) == 2
+    assert main(["check", str(site), "--ignore", "("]) == 2
     assert "--ignore" in capsys.readouterr().err
-    assert run(cli_args(str(site), "--workers", "0")) == 2
+    assert main(["check", str(site), "--workers", "0"]) == 2
     good = tmp_path / "good"
     good.mkdir()
     (good / "index.html").write_text('<h1 id="a">A</h1><a href="#a">a</a>')
@@ -696,7 +697,7 @@ def test_json_target_that_cannot_be_written_is_refused_before_checking(
         a_file / "out.json": f"{a_file} is not a folder",
     }
     for target, message in cases.items():
-        assert run(cli_args(str(site), "--json", str(target))) == 2
+        assert main(["check", str(site), "--json", str(target)]) == 2
         captured = capsys.readouterr()
         assert captured.out == ""  # refused before the check ran
         assert captured.err.startswith(f"error: --json {target}: {message}")

@@ -42,7 +42,8 @@ def test_cli_overrides_win_and_are_relative_to_cwd(tmp_path: Path) -> None:
 
 def test_unknown_key_gets_a_did_you_mean(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.docgen]\ntimout = 5\n")
-    with pytest.raises(UsageError, match=r"unknown option 'timout' .*did you mean 'timeout'\?"):
+    message = r"unknown option 'timout' .*did you mean 'timeout' in \[tool.docgen.execute\]\?"
+    with pytest.raises(UsageError, match=message):
         load_config(cwd=tmp_path)
 
 
@@ -96,10 +97,12 @@ def test_config_file_option_and_custom_folders(tmp_path: Path) -> None:
     assert "<title>From notes — Notes site</title>" in page
 
 
-def test_missing_notebook_folder_is_a_docs_error(tmp_path: Path) -> None:
+def test_missing_notebook_folder_is_a_usage_error_with_a_hint(tmp_path: Path) -> None:
     result = run_docgen("build", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "doc_nbs does not exist" in result.stderr
+    assert result.returncode == 2
+    assert f"notebook folder {tmp_path / 'doc_nbs'} does not exist" in result.stderr
+    assert "--nbs" in result.stderr and 'nbs = "..."' in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

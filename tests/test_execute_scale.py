@@ -197,8 +197,8 @@ def test_force_runs_one_notebook_or_all(project: Path) -> None:
 
 def test_provenance_timings_and_warm_kernels_in_their_notebooks_folder(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.docgen]\nworkers = 1\n"
-        '[tool.docgen.execute]\nwarm_kernels = 2\npreload = ["wave"]\nslow_cell = 0.3\n'
+        "[tool.docgen.execute]\nworkers = 1\n"
+        'warm_kernels = 2\npreload = ["wave"]\nslow_cell = 0.3\n'
     )
     nbs = tmp_path / "doc_nbs"
     write_notebook(

@@ -381,7 +381,7 @@ def test_outputs_are_grafted_only_onto_code_cells() -> None:
 
 def test_execute_sub_table_is_read_and_checked(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.docgen]\nworkers = 3\n[tool.docgen.execute]\n"
+        "[tool.docgen.execute]\nworkers = 3\n"
         'preload = ["torch"]\nkernels_per_gpu = 4\nwarm_kernels = 0\nslow_cell = 2\n'
     )
     config = load_config(cwd=tmp_path)
@@ -403,7 +403,8 @@ def test_execute_sub_table_is_read_and_checked(tmp_path: Path) -> None:
         ),
         (
             "[tool.docgen]\nwokers = 2\n",
-            r"unknown option 'wokers' in \[tool.docgen\].*did you mean 'workers'\?",
+            r"unknown option 'wokers' in \[tool.docgen\].*did you mean 'workers' in "
+            r"\[tool.docgen.execute\]\?",
         ),
         (
             "[tool.docgen]\npreload = []\n",
@@ -414,6 +415,7 @@ def test_execute_sub_table_is_read_and_checked(tmp_path: Path) -> None:
             "'kernels_per_gpu' must be a positive integer",
         ),
         ("[tool.docgen.execute]\nenabled = 'no'\n", "'enabled' must be true or false"),
+        ("[tool.docgen.execute]\nworkers = -1\n", "'workers' must be an integer, 0 or more"),
         ("[tool.docgen]\nworkers = -1\n", "'workers' must be an integer, 0 or more"),
     ],
 )

@@ -380,18 +380,22 @@ def test_inventory_downloads_once_and_works_offline(tmp_path: Path) -> None:
     assert "not cached" in warnings[1]
 
 
-def test_names_documented_by_their_dotted_path_need_no_import(
-    index: SymbolIndex, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_names_documented_by_their_dotted_path_need_no_import(index: SymbolIndex) -> None:
     """`nn.Conv2d` is `torch.nn.Conv2d` by the import alone: resolving it imports nothing.
     Only a name whose path is not documented (an alias) needs the object."""
-    from docgen.api import resolve as links
+    from docgen.api.resolve import Importer
 
     imported: list[str] = []
-    real_import = links._import
-    monkeypatch.setattr(links, "_import", lambda m: imported.append(m) or real_import(m))
-    namespace, defined = notebook_namespace(["import torch.nn as nn", "from torch import Tensor"])
-    resolver = PageResolver(index, namespace, defined)
+
+    class Recording(Importer):
+        def __call__(self, module: str) -> object:
+            imported.append(module)
+            return super().__call__(module)
+
+    importer = Recording()
+    cells = ["import torch.nn as nn", "from torch import Tensor"]
+    namespace, defined = notebook_namespace(cells, importer)
+    resolver = PageResolver(index, namespace, defined, importer)
     assert resolver("nn.Conv2d") == index.lookup("torch.nn.Conv2d")
     assert resolver("Tensor.view") == index.lookup("torch.Tensor.view")
     assert resolver.resolve_code("nn.Conv2d") == index.lookup("torch.nn.Conv2d")

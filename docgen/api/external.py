@@ -61,6 +61,20 @@ def _download(url: str, timeout: float = 10.0) -> bytes:
         return response.read()
 
 
+def _cache_path(name: str, url: str, root: Path) -> Path:
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return root / CACHE_DIR / f"{name}-{digest}.inv"
+
+
+def cached_inventory(name: str, location: str, root: Path) -> tuple[str, Path] | None:
+    """(base URL, where the build caches its objects.inv) of an inventory set by URL;
+    None for a local one."""
+    if not _is_url(location):
+        return None
+    url, base = inventory_url(location)
+    return base, _cache_path(name, url, root)
+
+
 def load_inventory(
     name: str,
     location: str,
@@ -80,8 +94,7 @@ def load_inventory(
     """
     if _is_url(location):
         url, base = inventory_url(location)
-        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-        cached = root / CACHE_DIR / f"{name}-{digest}.inv"
+        cached = _cache_path(name, url, root)
         age = (now or time.time()) - cached.stat().st_mtime if cached.is_file() else None
         data = cached.read_bytes() if cached.is_file() else None
         if age is None or age > INVENTORY_MAX_AGE_S:

@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from docgen.api.index import API_DIR, SymbolIndex, api_page_url
 from docgen.api.introspect import import_object
-from docgen.api.resolve import PageResolver, notebook_namespace
+from docgen.api.resolve import Importer, PageResolver, notebook_namespace
 from docgen.config import Config
 from docgen.errors import DocgenError
 from docgen.model import Heading, Page, Source
@@ -177,14 +177,19 @@ def render_linked_page(
     config: Config,
     page_links: dict[str, str],
     index: SymbolIndex,
+    importer: Importer | None = None,
 ) -> Page:
     """`render_page` with every name linked as the page's own imports mean it.
 
-    Backticked names that look like references but name nothing become page warnings.
+    Backticked names that look like references but name nothing become page warnings, and
+    so does a module that fails to import on this page (`importer` is shared by the pages of
+    one build, so each such module is told once, on the first page that imports it).
     """
+    importer = importer or Importer()
+    known_failures = set(importer.failures)
     cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    namespace, defined = notebook_namespace(cells)
-    resolver = PageResolver(index, namespace, defined)
+    namespace, defined = notebook_namespace(cells, importer)
+    resolver = PageResolver(index, namespace, defined, importer)
     page = render_page(
         source,
         nb,
@@ -200,4 +205,10 @@ def render_linked_page(
         "(check the spelling, or import it in the notebook)"
         for text in resolver.unresolved
     ]
-    return dataclasses.replace(page, warnings=[*page.warnings, *unresolved])
+    failed_imports = [
+        f"{source.path}: module '{module}' cannot be imported to link names ({error}); "
+        "names from it stay unlinked on every page"
+        for module, error in importer.failures.items()
+        if module not in known_failures
+    ]
+    return dataclasses.replace(page, warnings=[*page.warnings, *failed_imports, *unresolved])

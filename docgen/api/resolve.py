@@ -97,10 +97,28 @@ def notebook_imports(cells: list[str]) -> tuple[list[ImportBinding], set[str]]:
     return bindings, defined
 
 
-def _import(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except FAILURES:  # an import the build can't do (not installed, fails): name stays unbound
+class Importer:
+    """Imports modules for name resolution, for one build.
+
+    A module that is not there is no failure: many names are tried as submodules. One that
+    is there but raises while importing is remembered (`failures`: module -> the exception)
+    and not tried again, so the build warns once per module, naming it and the exception.
+    """
+
+    def __init__(self) -> None:
+        self.failures: dict[str, str] = {}
+
+    def __call__(self, module: str) -> Any:
+        if module in self.failures:
+            return None
+        try:
+            return importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name and (module == e.name or module.startswith(e.name + ".")):
+                return None  # no such module: the name is not a module after all
+            self.failures[module] = f"{type(e).__name__}: {e}"
+        except FAILURES as e:  # the module's own code failed: its names stay unlinked
+            self.failures[module] = f"{type(e).__name__}: {e}"
         return None
 
 
@@ -111,27 +129,27 @@ class LazyImport:
     entry of the PyTorch index), so a page that mentions torch need not import it here.
     """
 
-    def __init__(self, module: str, attr: str | None = None) -> None:
-        self.module, self.attr = module, attr
+    def __init__(self, importer: Importer, module: str, attr: str | None = None) -> None:
+        self.importer, self.module, self.attr = importer, module, attr
 
     @functools.cached_property
     def obj(self) -> Any:
-        module = _import(self.module)
+        module = self.importer(self.module)
         if module is None or self.attr is None:
             return module
         try:
             obj = getattr(module, self.attr, None)
         except FAILURES:  # a module `__getattr__` may raise anything
             obj = None
-        return obj if obj is not None else _import(f"{self.module}.{self.attr}")
+        return obj if obj is not None else self.importer(f"{self.module}.{self.attr}")
 
 
-def bind_imports(bindings: list[ImportBinding]) -> dict[str, tuple[Any, str]]:
+def bind_imports(bindings: list[ImportBinding], importer: Importer) -> dict[str, tuple[Any, str]]:
     """Import bindings: name -> (object or `LazyImport`, dotted path reached by)."""
     namespace: dict[str, tuple[Any, str]] = {}
     for b in bindings:
         if b.star:  # the names a star import binds are known only by importing
-            module = _import(b.module)
+            module = importer(b.module)
             if module is None:
                 continue
             names = vars(module).get("__all__")
@@ -143,9 +161,9 @@ def bind_imports(bindings: list[ImportBinding]) -> dict[str, tuple[Any, str]]:
                 except FAILURES:  # missing, or a module `__getattr__` that raises
                     continue
         elif b.attr is None:
-            namespace[b.name] = (LazyImport(b.module), b.module)
+            namespace[b.name] = (LazyImport(importer, b.module), b.module)
         else:
-            namespace[b.name] = (LazyImport(b.module, b.attr), f"{b.module}.{b.attr}")
+            namespace[b.name] = (LazyImport(importer, b.module, b.attr), f"{b.module}.{b.attr}")
     return namespace
 
 
@@ -153,10 +171,12 @@ def _bound(value: Any) -> Any:
     return value.obj if isinstance(value, LazyImport) else value
 
 
-def notebook_namespace(cells: list[str]) -> tuple[dict[str, tuple[Any, str]], set[str]]:
+def notebook_namespace(
+    cells: list[str], importer: Importer | None = None
+) -> tuple[dict[str, tuple[Any, str]], set[str]]:
     """The names a notebook's code cells import (bound to objects) and define."""
     bindings, defined = notebook_imports(cells)
-    namespace = bind_imports(bindings)
+    namespace = bind_imports(bindings, importer or Importer())
     return namespace, defined - set(namespace)
 
 
@@ -192,7 +212,7 @@ def _annotates(cls: type, attr: str) -> bool:
         return False
 
 
-def _attribute(obj: Any, attr: str) -> Any:
+def _attribute(obj: Any, attr: str, importer: Importer) -> Any:
     """`getattr`, importing a submodule of a package when that is what the name means."""
     try:
         return getattr(obj, attr)
@@ -200,7 +220,7 @@ def _attribute(obj: Any, attr: str) -> Any:
         if inspect.isclass(obj) and any(_annotates(c, attr) for c in obj.__mro__):
             return _ANNOTATED
         if inspect.ismodule(obj) and "__path__" in vars(obj):
-            module = _import(f"{obj.__name__}.{attr}")
+            module = importer(f"{obj.__name__}.{attr}")
             return _MISSING if module is None else module
         return _MISSING
     except FAILURES:  # a descriptor of someone's class may raise anything
@@ -217,8 +237,10 @@ class PageResolver:
         index: SymbolIndex,
         namespace: dict[str, tuple[Any, str]] | None = None,
         defined: set[str] | None = None,
+        importer: Importer | None = None,
     ) -> None:
         self.index = index
+        self.importer = importer or Importer()
         self.namespace = namespace or {}
         self.defined = defined or set()
         self.unresolved: list[str] = []
@@ -308,11 +330,11 @@ class PageResolver:
         return dotted.split(".")[0] in self.index.roots
 
     def _import_path(self, parts: list[str]) -> Any:
-        obj = _import(parts[0])
+        obj = self.importer(parts[0])
         for attr in parts[1:]:
             if obj is None:
                 return None
-            obj = _attribute(obj, attr)
+            obj = _attribute(obj, attr, self.importer)
             if obj is _MISSING:
                 return None
         return obj
@@ -321,7 +343,7 @@ class PageResolver:
         """Follow `rest` from `obj`: (URL of the first documented candidate, whether it exists)."""
         names = list(reached)
         for attr in rest:
-            child = _attribute(obj, attr)
+            child = _attribute(obj, attr, self.importer)
             if child is _MISSING:
                 return None, False
             # An attribute of a class may be documented as a member of any of its names.

@@ -6,8 +6,13 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from docgen.api.external import cached_inventory
+from docgen.commands.build import _file
+from docgen.config import Config, load_config
+from docgen.errors import UsageError
 from docgen.linkcheck.offline import check_site
 from docgen.linkcheck.online import HttpOptions
 from docgen.linkcheck.report import format_report, write_json_report
@@ -26,8 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "site",
         nargs="?",
         type=Path,
-        default=Path("site"),
-        help="the built site's folder (default: site)",
+        help="the built site's folder (default: `out` of [tool.docgen], else site)",
+    )
+    parser.add_argument(
+        "--config",
+        type=_file,
+        help="TOML file with a [tool.docgen] table (default: pyproject.toml here); its "
+        "`out` is the site to check and its `inventories` are known",
     )
     parser.add_argument(
         "--external",
@@ -47,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="BASE_URL=FILE",
         help="the objects.inv of the docs at BASE_URL: links under it must name its pages "
-        "and anchors (repeatable; the installed nbdev indexes are always known)",
+        "and anchors (repeatable; the installed nbdev indexes, and the `inventories` of "
+        "[tool.docgen] that docgen build has downloaded, are always known)",
     )
     parser.add_argument(
         "--json",
@@ -81,20 +92,20 @@ def _options(args: argparse.Namespace) -> tuple[HttpOptions, dict[str, Path]]:
     for name in ("workers", "per_host", "timeout"):
         if getattr(args, name) <= 0:
             option = "--" + name.replace("_", "-")
-            raise ValueError(f"{option} must be positive, not {getattr(args, name)}")
+            raise UsageError(f"{option} must be positive, not {getattr(args, name)}")
     for name in ("max_wait", "cache_age"):
         if getattr(args, name) < 0:
-            raise ValueError(f"--{name.replace('_', '-')} can't be negative")
+            raise UsageError(f"--{name.replace('_', '-')} can't be negative")
     for pattern in args.ignore:
         try:
             re.compile(pattern)
         except re.error as e:
-            raise ValueError(f"--ignore {pattern!r} is not a valid regex: {e}") from e
+            raise UsageError(f"--ignore {pattern!r} is not a valid regex: {e}") from e
     inventories = {}
     for spec in args.inventory:
         base, sep, file = spec.partition("=")
         if not sep or not base or not file:
-            raise ValueError(f"--inventory wants BASE_URL=FILE, not {spec!r}")
+            raise UsageError(f"--inventory wants BASE_URL=FILE, not {spec!r}")
         inventories[base] = Path(file)
     options = HttpOptions(
         timeout=args.timeout,
@@ -121,39 +132,53 @@ def _json_target_problem(path: Path) -> str | None:
     return None
 
 
+def configured_inventories(config: Config, warn: Callable[[str], None]) -> dict[str, Path]:
+    """The `inventories` of [tool.docgen] given by URL, as docgen build cached them: base
+    URL -> objects.inv. The check uses no network for them; one not cached yet is a warning.
+    Local ones need nothing: the site links them as files relative to itself."""
+    found = {}
+    for name, location in config.inventories.items():
+        cached = cached_inventory(name, location, config.root)
+        if cached is None:
+            continue  # a local folder or file
+        base, path = cached
+        if path.is_file():
+            found[base] = path
+        else:
+            warn(
+                f"inventory '{name}' ({location}) of [tool.docgen] has not been downloaded "
+                f"yet (docgen build does that); links into it are not checked against it"
+            )
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
-    """`docgen check`: 0 when every link works, 1 when some are broken, 2 on bad usage."""
-    site = Path(args.site)
+    """`docgen check`: 0 when every link works, 1 when some are broken; `UsageError` when
+    the check cannot run."""
+    config = load_config(args.config)
+    site = Path(args.site) if args.site is not None else config.out
     if not site.is_dir():
-        print(
-            f"error: {site} is not a folder; build the site first (docgen build)", file=sys.stderr
-        )
-        return 2
+        raise UsageError(f"{site} is not a folder; build the site first (docgen build)")
     problem = _json_target_problem(args.json) if args.json else None
     if problem:  # known before the check, which may take minutes, rather than after it
-        print(f"error: --json {args.json}: {problem}", file=sys.stderr)
-        return 2
-    try:
-        options, inventories = _options(args)
-        report = check_site(
-            site,
-            inventories=inventories,
-            external=args.external,
-            ignore=args.ignore,
-            http=options,
-            log=lambda m: print(m, file=sys.stderr),
-        )
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    for warning in report.warnings:
+        raise UsageError(f"--json {args.json}: {problem}")
+    options, inventories = _options(args)
+    warnings: list[str] = list(config.deprecations)
+    inventories = {**configured_inventories(config, warnings.append), **inventories}
+    report = check_site(
+        site,
+        inventories=inventories,
+        external=args.external,
+        ignore=args.ignore,
+        http=options,
+        log=lambda m: print(m, file=sys.stderr),
+    )
+    for warning in [*warnings, *report.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     print(format_report(report))
     if args.json:
         try:
             write_json_report(report, args.json)
         except OSError as e:
-            print(f"error: cannot write --json {args.json}: {e.strerror or e}", file=sys.stderr)
-            return 2
+            raise UsageError(f"cannot write --json {args.json}: {e.strerror or e}") from e
     return 1 if report.broken else 0
-

@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 import threading
+import traceback
 from types import FrameType
 
 from docgen import __version__
@@ -24,6 +25,12 @@ def parser() -> argparse.ArgumentParser:
         prog="docgen", description="Documentation sites from executed Jupyter notebooks."
     )
     p.add_argument("--version", action="version", version=f"docgen {__version__}")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="print the Python traceback of a failure (before the command name: "
+        "docgen --debug build)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_build(sub)
     _add_check(sub)
@@ -48,18 +55,51 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except BuildFailed as e:
+        _traceback(args)
         count = len(e.problems)
         print(f"\nThe build failed: {count} problem{'s' if count > 1 else ''}.\n", file=sys.stderr)
         for problem in e.problems:
             print(f"{problem}\n", file=sys.stderr)
         return e.exit_code
     except (DocgenError, UsageError) as e:
+        _traceback(args)
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt as e:
         done = e.done if isinstance(e, Interrupted) else ""
         print(f"interrupted; {done or 'the previous site is unchanged'}", file=sys.stderr)
         return e.exit_code if isinstance(e, Interrupted) else 130
+    except OSError as e:
+        # A file docgen could not read or write, in a place no narrower handler knew of:
+        # the environment stops the command (exit 2), and the path says where.
+        _traceback(args)
+        print(f"error: {os_problem(e)}", file=sys.stderr)
+        return UsageError.exit_code
+    except Exception as e:
+        _traceback(args)
+        print(f"docgen: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        if not args.debug:
+            print(
+                "This is a bug in docgen. Rerun with --debug (docgen --debug "
+                f"{args.command} ...) to see the traceback, and report it.",
+                file=sys.stderr,
+            )
+        return 1
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _traceback(args: argparse.Namespace) -> None:
+    """With --debug, the traceback of the exception being handled (and what it chains)."""
+    if args.debug:
+        traceback.print_exc(file=sys.stderr)
+
+
+def os_problem(e: OSError) -> str:
+    """An OSError as 'PATH: reason', the way a user can act on it."""
+    reason = e.strerror or str(e) or type(e).__name__
+    if e.filename is None:
+        return reason
+    where = f"{e.filename}" + (f" -> {e.filename2}" if e.filename2 is not None else "")
+    return f"{where}: {reason}"

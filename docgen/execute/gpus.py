@@ -64,18 +64,43 @@ def visible_gpus(gpus: Sequence[Gpu], cuda_visible_devices: str | None) -> list[
 def detect_gpus(
     environ: Mapping[str, str],
     run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Gpu]:
-    """This machine's CUDA GPUs that `environ` leaves visible; none without nvidia-smi."""
+    """This machine's CUDA GPUs that `environ` leaves visible; none without nvidia-smi.
+
+    An nvidia-smi that is there but fails, or answers what is not its GPU list, is told to
+    `warn`: the build goes on as if there were no GPU, which GPU notebooks then show.
+    """
     smi = shutil.which("nvidia-smi", path=environ.get("PATH"))
     if smi is None:
         return []
+
+    def failed(problem: str) -> list[Gpu]:
+        if warn is not None:
+            warn(
+                f"{smi} {problem}; this build sees no GPU, so notebooks that need one "
+                "use stored outputs or fail (run nvidia-smi to see what is wrong)"
+            )
+        return []
+
     try:
         done = run([smi, *_QUERY], capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return []
+    except subprocess.TimeoutExpired:
+        return failed("did not answer within 20 s")
+    except (OSError, subprocess.SubprocessError) as e:
+        return failed(f"cannot be run: {e}")
     if done.returncode != 0:
-        return []
-    return visible_gpus(parse_nvidia_smi(done.stdout), environ.get("CUDA_VISIBLE_DEVICES"))
+        said = _first_line(done.stderr) or _first_line(done.stdout)
+        return failed(f"exited with status {done.returncode}" + (f": {said}" if said else ""))
+    gpus = parse_nvidia_smi(done.stdout)
+    if not gpus and done.stdout.strip():
+        return failed(f"printed no GPU list but: {_first_line(done.stdout)}")
+    return visible_gpus(gpus, environ.get("CUDA_VISIBLE_DEVICES"))
+
+
+def _first_line(text: str | None) -> str:
+    line = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    return line[:200]
 
 
 def gpu_env(gpu: Gpu | None) -> dict[str, str]:

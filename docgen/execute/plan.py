@@ -27,6 +27,7 @@ from docgen.execute.cache import (
 )
 from docgen.execute.executor import Job
 from docgen.execute.gpus import Gpu
+from docgen.execute.kernelspecs import check_configured_kernel, missing_kernel_problems
 from docgen.execute.localimports import local_module_digests
 from docgen.execute.timing import cell_seconds, without_timing
 from docgen.model import NotebookRun, Source, Status
@@ -40,6 +41,7 @@ class Machine:
 
     gpus: tuple[Gpu, ...]
     environment: dict[str, str]
+    warnings: tuple[str, ...] = ()  # what detection could not find out
 
 
 @dataclass(frozen=True)
@@ -204,4 +206,28 @@ def plan_execution(
                     decided[i] = finished_run(source, cached, Status.CACHED)
                     continue
         to_run.append(PlannedJob(i, Job(nb, source.path, name), key))
+    to_run = _drop_missing_kernels(to_run, config, problems)
     return Plan(tuple(to_run), decided, problems, tuple(warnings))
+
+
+def _drop_missing_kernels(
+    to_run: list[PlannedJob], config: Config, problems: dict[int, str]
+) -> list[PlannedJob]:
+    """The jobs whose kernel is installed; one problem per missing kernel goes to `problems`
+    under its first notebook, rather than the same failure once per notebook."""
+    if not to_run:
+        return to_run
+    check_configured_kernel(config.kernel_name, config.config_file)
+    wanted: dict[str, list[Path]] = {}
+    for planned in to_run:
+        wanted.setdefault(planned.job.kernel_name, []).append(planned.job.path)
+    missing = missing_kernel_problems(wanted)
+    kept, reported = [], set()
+    for planned in to_run:
+        name = planned.job.kernel_name
+        if name not in missing:
+            kept.append(planned)
+        elif name not in reported:
+            reported.add(name)
+            problems[planned.index] = missing[name]
+    return kept

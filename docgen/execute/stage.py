@@ -22,8 +22,9 @@ from docgen.model import NotebookRun, Source, Status
 
 
 def detect_machine(config: Config) -> Machine:
-    gpus = tuple(detect_gpus(os.environ))
-    return Machine(gpus, environment_fingerprint(gpus, config.packages))
+    warnings: list[str] = []
+    gpus = tuple(detect_gpus(os.environ, warn=warnings.append))
+    return Machine(gpus, environment_fingerprint(gpus, config.packages), tuple(warnings))
 
 
 def worker_count(config: Config) -> int:

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from docgen.api.external import nbdev_indexes
 from docgen.api.inventory import read_inventory
+from docgen.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def load_inventories(
             raw = data if isinstance(data, bytes) else Path(data).read_bytes()
             items = read_inventory(raw, base)
         except (OSError, ValueError) as e:
-            raise ValueError(f"inventory for {base}: {e}") from e
+            raise UsageError(f"inventory for {base}: {e}") from e
         found += _inventory_from_urls(base, (i.uri for i in items), base=base)
     return found, warnings
 

@@ -162,6 +162,16 @@ def _list_site(site: Path) -> tuple[set[str], set[str]]:
     return files, dirs
 
 
+def _compile_ignores(patterns: Sequence[str]) -> list[re.Pattern[str]]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as e:
+            raise UsageError(f"--ignore {pattern!r} is not a valid regex: {e}") from e
+    return compiled
+
+
 def check_site(
     site: Path,
     *,
@@ -198,7 +208,7 @@ def check_site(
             pages[rel] = parse_page(html)
     known, warnings = load_inventories(inventories, nbdev)
     checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known))
-    ignored = [re.compile(p) for p in ignore]
+    ignored = _compile_ignores(ignore)
 
     add, check = results.append, checker.check
     for rel, page in pages.items():

@@ -103,7 +103,8 @@ def check_user_templates(folder: Path | None) -> None:
     if folder is None:
         return
     if not folder.is_dir():
-        raise UsageError(f"templates folder {folder} does not exist (option `templates`)")
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"templates folder {folder} {problem} (option `templates`)")
     env = jinja2.Environment()
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
