@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-
 if TYPE_CHECKING:
-    pass
+    import nbformat
 from docgen.site.urls import href
 
 
@@ -76,6 +74,9 @@ class Page:
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # problems that fail the build
+    # The project files the page shows (images) -> their sha256 (None: missing), which a
+    # rebuild checks before it reuses the page.
+    read_files: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def url(self) -> str:

@@ -8,11 +8,10 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-import nbformat
-
 from docgen import __version__
 from docgen.config import Config
 from docgen.model import Page, Source
+from docgen.notebooks.node import dumps_v4
 from docgen.render.code import pygments_css
 from docgen.render.page import _root_of
 from docgen.site.nav import navigation
@@ -74,7 +73,7 @@ def assemble_site(
         files[page.url] = html.encode()
         owners[page.url] = f"the page of {owner}"
         # Validated when read; nbformat.writes would validate the whole notebook again.
-        files[page.notebook_url] = nbformat.v4.writes(page.notebook).encode() + b"\n"
+        files[page.notebook_url] = dumps_v4(page.notebook).encode() + b"\n"
         owners[page.notebook_url] = f"the notebook copy of {owner}"
         files.update(page.images)
         owners.update((path, f"an image of {owner}") for path in page.images)
