@@ -179,7 +179,7 @@ def _build(
 
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
         generated.update(timing_files(report, pages, config))
-    files = assemble_site(pages, config, generated)
+    files = assemble_site(pages, config, generated, session.notebook_file, session.sections_of)
     write_site_atomically(config.out, files)
     statuses = [run.status for run in runs]
     return BuildReport(

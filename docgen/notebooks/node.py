@@ -61,10 +61,9 @@ def loads_v4(text: str) -> NotebookNode:
 
     Raises `ValueError` for JSON that is not an nbformat 4 notebook of the usual shape.
     """
-    data = json.loads(text)
-    if not isinstance(data, dict) or data.get("nbformat") != 4:
+    nb = json.loads(text, object_hook=NotebookNode)
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4:
         raise ValueError("not an nbformat 4 notebook")
-    nb = from_dict(data)
     if not isinstance(nb.get("cells"), list) or not isinstance(nb.get("metadata"), dict):
         raise ValueError("no cells or metadata")
     for cell in nb.cells:

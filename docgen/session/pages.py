@@ -9,7 +9,6 @@ from docgen.api.index import SymbolIndex
 from docgen.api.pages import render_linked_page
 from docgen.config import Config
 from docgen.model import Page, Source
-from docgen.render.ansi import valid_strings
 from docgen.render.code import highlight_code
 from docgen.render.markdown import MarkdownRenderer
 from docgen.render.page import image_roots
@@ -54,7 +53,7 @@ def render_pages(
     for source, nb in all_pages:
         where = [str(source.path), source.rel.as_posix(), source.url, source.generated]
         key = digest([shared, where, nb])
-        page = session.page(source, key, valid_strings(nb), warn)
+        page = session.page(source, key, nb, warn)
         if page is None:
             md = md or MarkdownRenderer()
             code = [cell.get("source") for cell in nb.cells if cell.get("cell_type") == "code"]
@@ -66,7 +65,7 @@ def render_pages(
             )
             rendered.append(source.url)
             if not page.errors:  # a page with errors fails the build: nothing to keep
-                session.keep_page(page, key, page.read_files, warn)
+                session.keep_page(page, key, warn)
                 keep_code()
         pages.append(page)
     return pages, rendered

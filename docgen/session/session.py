@@ -41,6 +41,8 @@ from docgen.model import Heading, Page, Source
 from docgen.notebooks.node import from_dict
 from docgen.session.keys import digest, docgen_stamp, file_digest
 from docgen.session.store import SessionStore, Warn
+from docgen.site.assemble import notebook_file
+from docgen.site.search import Section, page_sections
 
 if TYPE_CHECKING:
     from pygments.lexer import Lexer
@@ -61,6 +63,8 @@ class BuildSession:
         self.store = SessionStore(folder)
         self._stamp = stamp
         self._validated: set[str] | None = None
+        self._notebook_files: dict[str, bytes] = {}  # page URL -> its notebook copy
+        self._sections: dict[str, list[Section]] = {}  # body digest -> its search sections
 
     @classmethod
     def beside_cache(cls, config: Config) -> BuildSession:
@@ -153,7 +157,10 @@ class BuildSession:
     # --- rendered pages ----------------------------------------------------------------
 
     def page(self, source: Source, key: str, notebook: Any, warn: Warn) -> Page | None:
-        """The page rendered earlier under `key`, if the files it read are unchanged."""
+        """The page rendered earlier under `key`, if the files it read are unchanged.
+
+        Its `notebook` is the one given, as read; the copy written into the site (made from
+        it with text repaired, see `render.ansi.valid_strings`) is the one kept."""
         entry = self.store.load("pages", _name(source.url), warn)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
@@ -167,6 +174,12 @@ class BuildSession:
                 if data is None:
                     raise ValueError(f"its image {site_path} is missing")
                 images[site_path] = data
+            copy = self.store.load_blob(str(entry["notebook"]))
+            if copy is None:
+                raise ValueError("its notebook copy is missing")
+            sections = [Section(*map(str, fields)) for fields in entry["sections"]]
+            self._notebook_files[source.url] = copy
+            self._sections[_body_digest(str(entry["body"]))] = sections
             return Page(
                 source=source,
                 title=str(entry["title"]),
@@ -180,12 +193,13 @@ class BuildSession:
             warn(f"ignored a stale build-session entry for {source.url} ({e}); rendering it")
             return None
 
-    def keep_page(self, page: Page, key: str, files: dict[str, str | None], warn: Warn) -> None:
-        images = {}
-        for site_path, data in page.images.items():
-            sha = hashlib.sha256(data).hexdigest()
-            self.store.save_blob(sha, data, warn)
-            images[site_path] = sha
+    def keep_page(self, page: Page, key: str, warn: Warn) -> None:
+        """Keep a page just rendered, with its notebook copy and search sections."""
+        images = {path: self._keep_blob(data, warn) for path, data in page.images.items()}
+        copy = notebook_file(page)
+        sections = page_sections(page.body)
+        self._notebook_files[page.url] = copy
+        self._sections[_body_digest(page.body)] = sections
         entry = {
             "key": key,
             "url": page.url,
@@ -194,9 +208,25 @@ class BuildSession:
             "headings": [[h.level, h.anchor, h.text] for h in page.headings],
             "images": images,
             "warnings": page.warnings,
-            "files": files,
+            "files": page.read_files,
+            "notebook": self._keep_blob(copy, warn),
+            "sections": [dataclasses.astuple(s) for s in sections],
         }
         self.store.save("pages", _name(page.url), entry, warn)
+
+    def _keep_blob(self, data: bytes, warn: Warn) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        self.store.save_blob(sha, data, warn)
+        return sha
+
+    def notebook_file(self, page: Page) -> bytes:
+        """The page's notebook copy (see `assemble.notebook_file`), as kept for it."""
+        return self._notebook_files.get(page.url) or notebook_file(page)
+
+    def sections_of(self, body: str) -> list[Section]:
+        """A page body's search sections (see `search.page_sections`), as kept for it."""
+        sections = self._sections.get(_body_digest(body))
+        return sections if sections is not None else page_sections(body)
 
     # --- highlighted code --------------------------------------------------------------
 
@@ -225,6 +255,10 @@ class BuildSession:
                 self.store.save("code", _name(url), {"context": context, "cells": used}, warn)
 
         return cached, keep
+
+
+def _body_digest(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _name(url: str) -> str:
