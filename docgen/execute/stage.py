@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from docgen.config import Config
+from docgen.config import CACHE_DIR, Config
 from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.execute.cache import (
-    CACHE_DIR,
     ExecutionCache,
     data_digest,
     docgen_metadata,

@@ -56,21 +56,21 @@ def _rejoin_bundle(data: dict) -> None:
             data[key] = "".join(value)
 
 
-def loads_v4(text: str) -> NotebookNode:
+def loads_v4(text: str) -> Any:
     """An nbformat 4 notebook's JSON as nbformat's v4 reader gives it (not validated).
 
     Raises `ValueError` for JSON that is not an nbformat 4 notebook of the usual shape.
     """
-    nb = json.loads(text, object_hook=NotebookNode)
+    nb: Any = json.loads(text, object_hook=NotebookNode)
     if not isinstance(nb, dict) or nb.get("nbformat") != 4:
         raise ValueError("not an nbformat 4 notebook")
     if not isinstance(nb.get("cells"), list) or not isinstance(nb.get("metadata"), dict):
         raise ValueError("no cells or metadata")
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         if not isinstance(cell, dict) or not isinstance(cell.get("metadata", {}), dict):
             raise ValueError("a cell is not a table")
         if isinstance(cell.get("source"), list):
-            cell.source = "".join(cell.source)
+            cell["source"] = "".join(cell["source"])
         for attachment in cell.get("attachments", {}).values():
             _rejoin_bundle(attachment)
         if cell.get("cell_type") == "code":
@@ -79,10 +79,10 @@ def loads_v4(text: str) -> NotebookNode:
                 if kind in ("execute_result", "display_data"):
                     _rejoin_bundle(output.get("data", {}))
                 elif kind and isinstance(output.get("text", ""), list):
-                    output.text = "".join(output.text)
+                    output["text"] = "".join(output["text"])
     for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
-        nb.metadata.pop(key, None)
-    for cell in nb.cells:
+        nb["metadata"].pop(key, None)
+    for cell in nb["cells"]:
         cell.get("metadata", {}).pop("trusted", None)
     return nb
 

@@ -28,7 +28,7 @@ def read_notebook(path: Path, validated: MutableSet[str] | None = None) -> nbfor
     digest = hashlib.sha256(raw).hexdigest()
     if validated is not None and digest in validated:
         try:
-            return loads_v4(raw.decode("utf-8"))
+            return loads_v4(raw.decode("utf-8"))  # the same data as nbformat's node
         except ValueError:  # UnicodeDecodeError and JSONDecodeError included
             validated.discard(digest)  # read it the long way, which says what is wrong
     if not raw.strip():
