@@ -48,6 +48,7 @@ bench: $(STAMP) browser
 	$(PY) bench/links.py
 	$(PY) bench/exec.py
 	$(PY) bench/search.py
+	$(PY) bench/incremental.py
 
 clean:
 	rm -rf site .docgen_cache

@@ -28,6 +28,8 @@ else:  # pragma: no cover
 
 
 EXECUTE_TABLE = "execute"  # the sub-table [tool.docgen.execute]
+# The execution cache, downloaded inventories and the build session, under the project root.
+CACHE_DIR = ".docgen_cache"
 NUL = "\0"
 _NUL_PROBLEM = "contains a NUL character, which no file name can hold"
 

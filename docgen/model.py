@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from docgen.site.urls import href
+
+if TYPE_CHECKING:
+    import nbformat
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Page:
     warnings: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)  # see site/provenance.py
     errors: list[str] = field(default_factory=list)  # problems that fail the build
+    # The project files the page shows (images) -> their sha256 (None: missing), which a
+    # rebuild checks before it reuses the page.
+    read_files: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def url(self) -> str:

@@ -5,26 +5,22 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import nbformat
-
-from docgen.api.external import external_index
 from docgen.api.index import SymbolIndex
-from docgen.api.introspect import discover_api
-from docgen.api.pages import api_notebooks, documented_symbols, render_linked_page
+from docgen.api.pages import api_notebooks, documented_symbols
 from docgen.api.resolve import Importer
 from docgen.config import Config
 from docgen.errors import BuildFailed, DocgenError, UsageError
-from docgen.execute.executor import Listener
-from docgen.execute.progress import PlainProgress
-from docgen.execute.stage import Machine, detect_machine, execute_stage, worker_count
 from docgen.model import NotebookRun, Page, Source, Status
 from docgen.notebooks.discover import discover_notebooks
 from docgen.notebooks.read import read_notebook
-from docgen.render.markdown import MarkdownRenderer
+from docgen.session.keys import digest
+from docgen.session.pages import render_pages
+from docgen.session.session import BuildSession
 from docgen.site.assemble import assemble_site
 from docgen.site.outdir import (
     check_cache_folder,
@@ -38,6 +34,12 @@ from docgen.site.publish import site_symbol_files
 from docgen.site.theme import check_user_templates
 from docgen.site.timings import timing_files, timing_report
 from docgen.site.write import write_site_atomically
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from docgen.execute.executor import Listener
+    from docgen.execute.stage import Machine
 
 Log = Callable[[str], None]
 
@@ -56,14 +58,17 @@ class BuildReport:
     executed: int = 0
     cached: int = 0
     seconds: float = 0.0
+    rendered: list[str] = field(default_factory=list)  # URLs of the pages rendered, not reused
 
 
-def read_notebooks(sources: list[Source]) -> list[nbformat.NotebookNode]:
+def read_notebooks(
+    sources: list[Source], validated: MutableSet[str] | None = None
+) -> list[nbformat.NotebookNode]:
     """Every notebook, or a `BuildFailed` listing every one that cannot be read."""
     notebooks, problems = [], []
     for source in sources:
         try:
-            notebooks.append(read_notebook(source.path))
+            notebooks.append(read_notebook(source.path, validated))
         except DocgenError as e:
             problems.append(str(e))
     if problems:
@@ -101,6 +106,7 @@ def build(
     progress: Listener | None = None,
     machine: Machine | None = None,
     wait: bool = True,
+    session: BuildSession | None = None,
 ) -> BuildReport:
     """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
 
@@ -110,6 +116,10 @@ def build(
     with `wait=False`, when another build of the same site holds its lock. Raises `BuildFailed`
     (leaving any previous site untouched) when a notebook cannot be read or run, or, under
     `strict`, when there are warnings; `Interrupted` on Ctrl-C or SIGTERM.
+
+    `session` keeps what the next build can reuse (see session/session.py); by default the
+    one on disk beside the execution cache. Pass the same one to each build of a long-lived
+    process; a new `BuildSession()` reuses nothing.
     """
     check_output_folder(config)
     check_cache_folder(config)
@@ -117,20 +127,34 @@ def build(
     check_notebook_folder(config)  # before the lock, so a build that cannot run writes nothing
     with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
-        return _build(config, log, progress, machine)
+        session = session if session is not None else BuildSession.beside_cache(config)
+        return _build(config, log, progress, machine, session)
 
 
 def _build(
-    config: Config, log: Log, progress: Listener | None, machine: Machine | None
+    config: Config,
+    log: Log,
+    progress: Listener | None,
+    machine: Machine | None,
+    session: BuildSession,
 ) -> BuildReport:
     start = time.perf_counter()
+
+    def warn(message: str) -> None:  # about the session only: the site is right regardless
+        log(f"warning: {message}")
+
     sources = discover_notebooks(config.nbs, config.nav, exclude=excluded_folders(config))
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
-    notebooks = read_notebooks(sources)
+    notebooks = read_notebooks(sources, session.validated(warn))
+    session.keep_validated(warn)
     runs: list[NotebookRun] = []
     machine_warnings: tuple[str, ...] = ()
     if config.execute:
+        # Imported here: a build that does not execute needs neither nbclient nor nbformat.
+        from docgen.execute.progress import PlainProgress
+        from docgen.execute.stage import detect_machine, execute_stage
+
         machine = machine or detect_machine(config)
         machine_warnings = machine.warnings
         runs = execute_stage(
@@ -141,19 +165,20 @@ def _build(
 
     # Two passes: first what every page defines, then each page rendered with all of it.
     index_warnings: list[str] = []
-    api = discover_api(config.packages)
-    external = external_index(config.inventories, config.root, config.out, index_warnings.append)
+    api, version, api_key = session.project_api(config, warn)
+    external, external_key = session.external_index(config, index_warnings.append, warn)
     documented = documented_symbols(list(zip(sources, notebooks, strict=True)))
     index = SymbolIndex.build(api, external).place(documented)
-    all_pages = list(zip(sources, notebooks, strict=True))
-    all_pages += api_notebooks(index, documented, config.nbs, {s.url for s in sources})
-
-    md = MarkdownRenderer()
-    page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
-    importer = Importer()  # one per build: a module that fails is told once
-    pages = [
-        render_linked_page(s, nb, md, config, page_links, index, importer) for s, nb in all_pages
-    ]
+    index_key = digest([api_key, external_key, documented])
+    all_pages: list[tuple[Source, Any]] = list(zip(sources, notebooks, strict=True))
+    taken = {s.url for s in sources}
+    all_pages += session.api_pages(
+        lambda: api_notebooks(index, documented, config.nbs, taken),
+        digest([index_key, str(config.nbs), sorted(taken)]),
+        warn,
+    )
+    importer = Importer()  # one per build: a module that fails to import is told once
+    pages, rendered = render_pages(all_pages, config, index, index_key, session, warn, importer)
     errors = [e for page in pages for e in page.errors]
     if errors:  # an image from outside the project, ...: never a site that publishes it
         raise BuildFailed(errors)
@@ -171,11 +196,13 @@ def _build(
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
-    generated = site_symbol_files(pages, index, config)
+    generated = site_symbol_files(pages, index, config, version)
     if runs:
+        from docgen.execute.stage import worker_count
+
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
         generated.update(timing_files(report, pages, config))
-    files = assemble_site(pages, config, generated)
+    files = assemble_site(pages, config, generated, session.notebook_file, session.sections_of)
     write_site_atomically(config.out, files)
     statuses = [run.status for run in runs]
     return BuildReport(
@@ -185,4 +212,5 @@ def _build(
         executed=statuses.count(Status.RAN),
         cached=statuses.count(Status.CACHED),
         seconds=time.perf_counter() - start,
+        rendered=rendered,
     )

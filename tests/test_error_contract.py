@@ -37,9 +37,9 @@ def _project(tmp_path: Path) -> Path:
 # --- catch-all --------------------------------------------------------------------------
 
 BUG = (
-    "import docgen.commands.build as b\n"
+    "import docgen.pipeline as p\n"
     "def boom(*a, **k): raise KeyError('surprise')\n"
-    "b.build = boom"
+    "p.build = boom"
 )
 
 

@@ -11,9 +11,9 @@ import pytest
 from conftest import tagged, write_notebook
 from nbformat.v4 import new_output
 
-from docgen.config import Config, load_config
+from docgen.config import CACHE_DIR, Config, load_config
 from docgen.errors import BuildFailed
-from docgen.execute.cache import CACHE_DIR, ExecutionCache
+from docgen.execute.cache import ExecutionCache
 from docgen.execute.executor import ExecutionResult, Job, Listener
 from docgen.execute.plan import Machine, plan_execution
 from docgen.execute.stage import execute_stage

@@ -9,10 +9,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import API_DIR, SymbolIndex, api_page_url
 from docgen.api.introspect import import_object
@@ -21,6 +18,7 @@ from docgen.config import Config
 from docgen.errors import DocgenError
 from docgen.model import Heading, Page, Source
 from docgen.notebooks.cells import cell_options
+from docgen.render.code import Highlight, highlight_code
 from docgen.render.context import PageContext
 from docgen.render.markdown import MarkdownRenderer
 from docgen.render.page import render_page
@@ -28,6 +26,9 @@ from docgen.runtime.entry import render_doc_html
 from docgen.runtime.showdoc import DOC_MIME, ShowDoc, describe
 from docgen.runtime.userobjects import text_attr
 from docgen.site.urls import href
+
+if TYPE_CHECKING:
+    import nbformat
 
 _NOTEBOOK_METADATA = {
     "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -56,6 +57,8 @@ def documented_symbols(
 
 
 def _show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
+    from nbformat.v4 import new_code_cell, new_output  # slow to import: only when needed
+
     cell = new_code_cell(f"#| echo: false\nshow_doc({expression})")
     bundle, metadata = ShowDoc(describe(obj, name=name, level=level))._repr_mimebundle_()
     cell.outputs = [new_output("display_data", data=bundle, metadata=metadata)]
@@ -63,6 +66,8 @@ def _show_doc_cell(expression: str, obj: Any, name: str, level: int | None = Non
 
 
 def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
     api = index.api
     doc = text_attr(import_object(module), "__doc__").strip()
     cells = [new_markdown_cell(f"# {module}\n\n{doc}".strip())]
@@ -80,7 +85,15 @@ def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
             continue
         expression = f"{module}.{symbol.short_name}"
         cells.append(_show_doc_cell(expression, obj, symbol.name))
-    return new_notebook(cells=cells, metadata=_NOTEBOOK_METADATA)
+    return _with_stable_ids(new_notebook(cells=cells, metadata=_NOTEBOOK_METADATA))
+
+
+def _with_stable_ids(nb: Any) -> Any:
+    """The notebook with cell ids by position: nbformat's are random, and two builds of
+    the same docs must write the same files."""
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"
+    return nb
 
 
 def api_notebooks(
@@ -91,13 +104,17 @@ def api_notebooks(
     modules = index.api.modules()
     if not modules:
         return []
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
     pages: list[tuple[Source, Any]] = []
     lines = "\n".join(
         f"- `{m}`" + (f": {index.api.symbols[m].summary}" if index.api.symbols[m].summary else "")
         for m in modules
     )
-    overview = new_notebook(
-        cells=[new_markdown_cell(f"# API reference\n\n{lines}")], metadata=_NOTEBOOK_METADATA
+    overview = _with_stable_ids(
+        new_notebook(
+            cells=[new_markdown_cell(f"# API reference\n\n{lines}")], metadata=_NOTEBOOK_METADATA
+        )
     )
     pages.append((_source(nbs, "index"), overview))
     for module in modules:
@@ -178,6 +195,7 @@ def render_linked_page(
     page_links: dict[str, str],
     index: SymbolIndex,
     importer: Importer | None = None,
+    highlight: Highlight = highlight_code,
 ) -> Page:
     """`render_page` with every name linked as the page's own imports mean it.
 
@@ -199,6 +217,7 @@ def render_linked_page(
         resolve=resolver,
         link_code=resolver.resolve_code,
         mime_renderers={DOC_MIME: doc_output_renderer(resolver, config)},
+        highlight=highlight,
     )
     unresolved = [
         f"{source.path}: `{text}` looks like an API name but names nothing that exists "

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from docgen.config import load_config, path_problem
 from docgen.errors import UsageError
-from docgen.execute.progress import LiveProgress, PlainProgress
-from docgen.pipeline import build
 
 
 def _folder(text: str) -> Path:
@@ -87,6 +85,10 @@ def _run_build(args: argparse.Namespace) -> int:
         "force": args.force,
         "allow_missing_gpu": True if args.allow_missing_gpu else None,
     }
+    # Imported here, so `docgen --version` and `--help` stay quick.
+    from docgen.execute.progress import LiveProgress, PlainProgress
+    from docgen.pipeline import build
+
     config = load_config(args.config, overrides=overrides)
     live = sys.stderr.isatty()
     progress = (

@@ -31,7 +31,6 @@ from docgen.errors import DocgenError
 from docgen.execute.gpus import Gpu
 from docgen.notebooks.cells import cell_options
 
-CACHE_DIR = ".docgen_cache"
 FORMAT = 2  # bump when the key or the entry layout changes
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

@@ -15,10 +15,9 @@ from typing import Any
 
 import nbformat
 
-from docgen.config import Config
+from docgen.config import CACHE_DIR, Config
 from docgen.errors import DocgenError, UsageError
 from docgen.execute.cache import (
-    CACHE_DIR,
     ExecutionCache,
     data_digest,
     kernel_fingerprint,

@@ -11,9 +11,9 @@ from typing import Any
 
 import nbformat
 
-from docgen.config import Config
+from docgen.config import CACHE_DIR, Config
 from docgen.errors import BuildFailed
-from docgen.execute.cache import CACHE_DIR, ExecutionCache, docgen_metadata, environment_fingerprint
+from docgen.execute.cache import ExecutionCache, docgen_metadata, environment_fingerprint
 from docgen.execute.executor import ExecutionResult, Executor, Listener, Silent
 from docgen.execute.gpus import detect_gpus
 from docgen.execute.plan import Machine, finished_run, plan_execution, project_path

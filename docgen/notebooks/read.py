@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import MutableSet
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from docgen.errors import DocgenError
+from docgen.notebooks.node import loads_v4
+
+if TYPE_CHECKING:
+    import nbformat
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Read a notebook as nbformat 4, converting older versions, or fail naming file and reason."""
+def read_notebook(path: Path, validated: MutableSet[str] | None = None) -> nbformat.NotebookNode:
+    """Read a notebook as nbformat 4, converting older versions, or fail naming file and reason.
+
+    `validated` holds digests of notebook files known to be valid nbformat 4: such a file is
+    read without nbformat (whose import is slow, see node.py); one validated here is added.
+    """
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DocgenError(f"{path}: cannot be read: {e.strerror}") from e
+    digest = hashlib.sha256(raw).hexdigest()
+    if validated is not None and digest in validated:
+        try:
+            return loads_v4(raw.decode("utf-8"))  # the same data as nbformat's node
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+            validated.discard(digest)  # read it the long way, which says what is wrong
     if not raw.strip():
         raise DocgenError(f"{path}: is empty, not a notebook")
     try:
@@ -30,6 +45,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         ) from e
     if not isinstance(data, dict) or "nbformat" not in data:
         raise DocgenError(f"{path}: is JSON but not a notebook (no 'nbformat' field)")
+    import nbformat  # only here: its import loads jsonschema, see node.py
+
     try:
         nb = nbformat.convert(nbformat.reader.reads(text), 4)
         nbformat.validate(nb)  # once: nbformat.reads would validate too, and only log
@@ -37,7 +54,17 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise DocgenError(f"{path}: is not a valid notebook: {_first_line(e.message)}") from e
     except Exception as e:  # nbformat raises many types for malformed input
         raise DocgenError(f"{path}: is not a valid notebook: {_first_line(str(e))}") from e
+    if validated is not None and data.get("nbformat") == 4 and _reads_the_same(text, nb):
+        validated.add(digest)
     return nb
+
+
+def _reads_the_same(text: str, nb: nbformat.NotebookNode) -> bool:
+    """Whether the quick reader gives what nbformat gave (validation may repair cell ids)."""
+    try:
+        return loads_v4(text) == nb
+    except ValueError:
+        return False
 
 
 def _first_line(text: str) -> str:

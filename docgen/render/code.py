@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Callable
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -123,8 +124,15 @@ def pygments_css(style: str = "default") -> str:
     return HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
 
 
+Highlight = Callable[[str, Lexer, "Resolver | None"], str]
+
+
 def render_code_input(
-    source: str, lexer: Lexer, options: CellOptions, link: Resolver | None = None
+    source: str,
+    lexer: Lexer,
+    options: CellOptions,
+    link: Resolver | None = None,
+    highlight: Highlight = highlight_code,
 ) -> str:
     """A code cell's source, without its directive lines, highlighted; collapsed if asked.
 
@@ -133,7 +141,7 @@ def render_code_input(
     code = code.strip("\n")
     if not code:
         return ""
-    body = highlight_code(code, lexer, link)
+    body = highlight(code, lexer, link)
     if options.collapse_input:
         return f'<details class="cell-input collapsed"><summary>Show code</summary>{body}</details>'
     return f'<div class="cell-input">{body}</div>'

@@ -52,6 +52,7 @@ class PageContext:
     images: dict[str, bytes] = field(default_factory=dict)  # site path -> file content
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # problems that fail the build
+    read_files: dict[str, str | None] = field(default_factory=dict)  # path -> sha256 or None
     used_ids: set[str] = field(default_factory=set)
     cell_index: int = 0
     attachments: dict = field(default_factory=dict)

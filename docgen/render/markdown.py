@@ -4,6 +4,7 @@ and backticked names linked to their documentation.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import mimetypes
 import os
@@ -167,6 +168,7 @@ def _project_file(ctx: PageContext, src: str) -> bytes | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         ctx.warnings.append(f"{ctx.where()}: image '{src}' does not exist (looked for {path})")
+        ctx.read_files[str(path)] = None
         return None
     except OSError as e:
         ctx.errors.append(f"{ctx.where()}: image '{src}' ({path}) cannot be read: {e.strerror}")
@@ -179,7 +181,9 @@ def _project_file(ctx: PageContext, src: str) -> bytes | None:
             )
             return None
         with open(fd, "rb", closefd=False) as f:
-            return f.read()
+            data = f.read()
+        ctx.read_files[str(path)] = hashlib.sha256(data).hexdigest()
+        return data
     finally:
         os.close(fd)
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from docgen.config import Config
 from docgen.model import Heading, Page, Source, _title_heading
 from docgen.notebooks.cells import cell_options
 from docgen.notebooks.discover import strip_prefix
 from docgen.render.ansi import valid_strings
-from docgen.render.code import code_lexer, render_code_input
+from docgen.render.code import Highlight, code_lexer, highlight_code, render_code_input
 from docgen.render.context import PageContext, Resolver
 from docgen.render.markdown import MarkdownRenderer
 from docgen.render.outputs import render_outputs
 from docgen.render.remote import remote_warnings
+
+if TYPE_CHECKING:
+    import nbformat
 
 
 def _label(name: str) -> str:
@@ -49,11 +51,13 @@ def render_page(
     resolve: Resolver | None = None,
     link_code: Resolver | None = None,
     mime_renderers: dict[str, Callable] | None = None,
+    highlight: Highlight = highlight_code,
 ) -> Page:
     """One executed notebook as a page body (HTML of its visible cells).
 
     `resolve` links backticked names, `link_code` names in code cells (see links.py), and
-    `mime_renderers` render output types the build knows better (show_doc's, apidocs.py).
+    `mime_renderers` render output types the build knows better (show_doc's, apidocs.py);
+    `highlight` highlights code (a build session passes one that remembers).
     """
     nb = valid_strings(nb)  # the page and the notebook copy must both be writable as UTF-8
     ctx = PageContext(
@@ -89,7 +93,9 @@ def render_page(
             cells.append(f'<div class="cell markdown-cell">{body}</div>')
         elif cell.cell_type == "code":
             code = (
-                render_code_input(cell.source, lexer, options, code_link if link_code else None)
+                render_code_input(
+                    cell.source, lexer, options, code_link if link_code else None, highlight
+                )
                 if options.show_input
                 else ""
             )
@@ -114,4 +120,5 @@ def render_page(
         notebook=nb,
         warnings=ctx.warnings,
         errors=ctx.errors,
+        read_files=ctx.read_files,
     )

@@ -5,19 +5,18 @@ the theme's static files, search, 404 page.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
-
-import nbformat
 
 from docgen import __version__
 from docgen.config import Config
 from docgen.model import Page, Source
+from docgen.notebooks.node import dumps_v4
 from docgen.render.code import pygments_css
 from docgen.render.page import _root_of
 from docgen.site.nav import navigation
 from docgen.site.outdir import join_site_files
-from docgen.site.search import search_files
+from docgen.site.search import SectionsOf, search_files
 from docgen.site.theme import render_template, template_environment, templates_dir
 
 STATIC_DIR = "_static"
@@ -41,14 +40,25 @@ def _repo_path(config: Config, source: Source) -> str:
         return source.rel.as_posix()
 
 
+def notebook_file(page: Page) -> bytes:
+    """The notebook copy of a page, as written into the site."""
+    # Validated when read; nbformat.writes would validate the whole notebook again.
+    return dumps_v4(page.notebook).encode() + b"\n"
+
+
 def assemble_site(
-    pages: list[Page], config: Config, generated: Mapping[str, bytes] | None = None
+    pages: list[Page],
+    config: Config,
+    generated: Mapping[str, bytes] | None = None,
+    notebook_files: Callable[[Page], bytes] = notebook_file,
+    sections_of: SectionsOf | None = None,
 ) -> dict[str, bytes]:
     """Every file of the site, by path relative to its root.
 
     Each page's own files (its HTML, notebook copy and images) are joined with the files
     docgen generates (404 page, assets, search index, and `generated`): a page file that a
     generated one would replace is an error naming both (see `join_site_files`).
+    `notebook_files` and `sections_of` (the search index's) may answer from a build session.
     """
     env = template_environment(config.templates)
     nav = navigation(pages)
@@ -73,8 +83,7 @@ def assemble_site(
         owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
         files[page.url] = html.encode()
         owners[page.url] = f"the page of {owner}"
-        # Validated when read; nbformat.writes would validate the whole notebook again.
-        files[page.notebook_url] = nbformat.v4.writes(page.notebook).encode() + b"\n"
+        files[page.notebook_url] = notebook_files(page)
         owners[page.notebook_url] = f"the notebook copy of {owner}"
         files.update(page.images)
         owners.update((path, f"an image of {owner}") for path in page.images)
@@ -97,7 +106,7 @@ def assemble_site(
             if path.is_file():
                 theme[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
     theme[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
-    theme.update(search_files(pages))
+    theme.update(search_files(pages, sections_of))
     theme[".nojekyll"] = b""
     theme.update(generated or {})
     return join_site_files(files, owners, theme)

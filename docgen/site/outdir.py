@@ -22,9 +22,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-from docgen.config import Config
+from docgen.config import CACHE_DIR, Config
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
-from docgen.execute.cache import CACHE_DIR
 from docgen.notebooks.discover import SITE_MARKER
 
 MARKER_TEXT = (

@@ -83,13 +83,17 @@ def project_version(packages: list[str]) -> str:
     return ""
 
 
-def site_symbol_files(pages: list[Page], index: SymbolIndex, config: Config) -> dict[str, bytes]:
-    """objects.inv (for Sphinx's intersphinx and other tools) and symbols.json."""
+def site_symbol_files(
+    pages: list[Page], index: SymbolIndex, config: Config, version: str | None = None
+) -> dict[str, bytes]:
+    """objects.inv (for Sphinx's intersphinx and other tools) and symbols.json; `version`
+    is the project's (default: its packages' `__version__`, which imports them)."""
     entries = [
         PageEntry(page.url, page.title, [(h.anchor, h.text) for h in page.headings])
         for page in pages
     ]
-    version = project_version(config.packages)
+    if version is None:
+        version = project_version(config.packages)
     return {
         "objects.inv": objects_inv(index, entries, config.title, version),
         "symbols.json": symbols_json(index),

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Protocol
@@ -129,6 +129,9 @@ class Section:
     text: str
     symbol: str = ""  # full API name when the heading is a `show_doc` entry
     kind: str = ""  # its kind: class, function, method, property or module
+
+
+SectionsOf = Callable[[str], "list[Section]"]
 
 
 class _SectionSplitter(HTMLParser):
@@ -278,21 +281,25 @@ def _js_order(word: str) -> bytes:
     return word.encode("utf-16-be")
 
 
-def index_data(pages: Sequence[IndexedPage]) -> tuple[dict, list[str]]:
+def index_data(
+    pages: Sequence[IndexedPage], sections_of: SectionsOf | None = None
+) -> tuple[dict, list[str]]:
     """The index as plain data, and every section's text (for the snippets).
 
     Index: pages as [link, title] (the link from the site root, encoded), plus 1 for a
     reference page (`is_reference`); sections as [page number, anchor, heading, number of
     words] plus [symbol, kind] for API entries; `terms`, the sorted vocabulary joined by
     spaces, with `postings` (one encoded string per term); `shards`, the first section of
-    each text shard. A page's first section carries the page title.
+    each text shard. A page's first section carries the page title. `sections_of` cuts a
+    body into sections (default: `page_sections`; a build session remembers them).
     """
+    sections_of = sections_of or page_sections
     rows: list[list[int | str]] = []
     texts: list[str] = []
     postings: dict[str, list[tuple[int, int, int]]] = {}
     page_rows: list[list[str | int]] = []
     for number, page in enumerate(pages):
-        sections = page_sections(page.body) or [Section("", "", "")]
+        sections = sections_of(page.body) or [Section("", "", "")]
         reference = is_reference(sections)
         link = href(page.url)  # search.js puts it after the root as it is
         page_rows.append([link, page.title, 1] if reference else [link, page.title])
@@ -358,9 +365,11 @@ def _script(statement: str, value: object) -> bytes:
     return f"{statement}{json.dumps(value, ensure_ascii=False, separators=(',', ':'))};\n".encode()
 
 
-def search_files(pages: Sequence[IndexedPage]) -> dict[str, bytes]:
+def search_files(
+    pages: Sequence[IndexedPage], sections_of: SectionsOf | None = None
+) -> dict[str, bytes]:
     """The index script and the text shards, by their path in the site."""
-    data, texts = index_data(pages)
+    data, texts = index_data(pages, sections_of)
     files = {SEARCH_INDEX: _script("window.docgenSearchIndex=", data)}
     bounds = [*data["shards"], len(texts)]
     for k, (first, end) in enumerate(itertools.pairwise(bounds)):
