@@ -1,4 +1,4 @@
-"""`make bench` runs every script under bench/, so a figure in the README has a command behind it."""
+"""`make bench` runs every script under bench/, so each README figure has a command behind it."""
 
 from __future__ import annotations
 
