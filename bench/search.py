@@ -1,15 +1,19 @@
 """Search: ranking quality on docgen's own docs, and load time and size on a 1,000-page site.
 
-1. Precision@1 of the search-quality set (tests/fixtures/search_queries.json: queries over
-   doc_nbs/, each with the page it should put first), ranked by the site's own search.js in
-   headless Chromium. For scale: Documenter.jl's own search benchmark scores precision 43%,
-   recall 59%.
+1. Precision@1 over docgen's own docs (doc_nbs/), ranked by the site's own search.js in
+   headless Chromium, on two query sets reported apart: the tuning set
+   (tests/fixtures/search_queries.json), which the ranker was adjusted on, and the evaluation
+   set (tests/fixtures/search_eval.json), written from the docs' prose before it was ever run
+   and never used to adjust anything. Only the evaluation figure says how well search works.
 2. A synthetic site of 1,000 pages (prose from the standard library's docstrings, code
    cells with outputs, API entries on every fifth page), built with `--no-exec`: the time
    from the first keystroke in a freshly opened page to the results on screen (loading the
    index script, building the term index, ranking, drawing), from file:// and over HTTP.
    Goal: 200 ms.
-3. The index's size as a share of the site's text (the bytes of every page body). Goal: 30%.
+3. Sizes, for both sites: the index script (`_static/search-index.js`) and the text shards
+   (`_static/search-text/*.js`), against the indexed text (the UTF-8 bytes of the page titles,
+   headings, API names and section prose that the index is built from). The goal (index at most
+   30%) is measured against the page bodies (their HTML, markup included), printed too.
 
 `--minisearch FILE` (the UMD build from `npm pack minisearch@7`) also times MiniSearch
 indexing the same sections, and measures its serialized index, for comparison.
@@ -44,7 +48,8 @@ from docgen.config import load_config  # noqa: E402
 from docgen.pipeline import build  # noqa: E402
 from docgen.site.search import SEARCH_INDEX, SEARCH_TEXT, index_data, site_text_size  # noqa: E402
 
-QUERIES = REPO / "tests" / "fixtures" / "search_queries.json"
+TUNING = REPO / "tests" / "fixtures" / "search_queries.json"
+EVALUATION = REPO / "tests" / "fixtures" / "search_eval.json"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking"]
@@ -192,8 +197,9 @@ def first_query_ms(browser, url: str, repeat: int) -> list[float]:  # type: igno
     return times
 
 
-def precision_at_1(browser, site: Path) -> tuple[float, float, list[str]]:  # type: ignore[no-untyped-def]
-    queries = json.loads(QUERIES.read_text())["queries"]
+def precision_at_1(  # type: ignore[no-untyped-def]
+    browser, site: Path, queries: list[dict]
+) -> tuple[float, float, list[str]]:
     page = browser.new_page()
     page.goto((site / "index.html").as_uri())
     results = page.evaluate(
@@ -228,26 +234,22 @@ def main() -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
         own = build_site(REPO, work / "own")
-        own_index = (work / "own" / SEARCH_INDEX).stat().st_size
-        p1, sections, misses = precision_at_1(browser, work / "own")
-        count = len(json.loads(QUERIES.read_text())["queries"])
-        print(f"search quality ({count} queries over doc_nbs/): precision@1 {p1:.0%} "
-              f"(page), {sections:.0%} (page and section); Documenter.jl: precision 43%")
-        for miss in misses:
-            print(f"  miss: {miss}")
-        print(f"docgen's docs: index {own_index / 1024:.0f} KiB = "
-              f"{own_index / site_text_size(own):.1%} of the page bodies ({len(own)} pages)")
+        for name, path in [("tuning", TUNING), ("evaluation", EVALUATION)]:
+            queries = json.loads(path.read_text())["queries"]
+            p1, sections, misses = precision_at_1(browser, work / "own", queries)
+            hits = round(p1 * len(queries))
+            print(f"search quality, {name} set ({path.name}, {len(queries)} queries over "
+                  f"doc_nbs/): precision@1 {p1:.0%} ({hits}/{len(queries)}, page), "
+                  f"{sections:.0%} (page and section)")
+            for miss in misses:
+                print(f"  miss: {miss}")
+        report_sizes("docgen's docs", work / "own", own)
 
         synthetic_notebooks(work / "nbs", args.pages)
         (work / "pyproject.toml").write_text('[tool.docgen]\ntitle = "Synthetic"\n')
         pages = build_site(work, work / "site", work / "nbs")
-        index_bytes = (work / "site" / SEARCH_INDEX).stat().st_size
+        report_sizes("synthetic site", work / "site", pages)
         text = site_text_size(pages)
-        shards = sum(p.stat().st_size for p in (work / "site" / SEARCH_TEXT).iterdir())
-        print(f"synthetic site: {len(pages)} pages; index {index_bytes / 1024:.0f} KiB = "
-              f"{index_bytes / text:.1%} of the page bodies ({text / 1024:.0f} KiB); "
-              f"goal {GOAL_SIZE:.0%}, ratio {index_bytes / text / GOAL_SIZE:.2f}; "
-              f"text shards for snippets {shards / 1024:.0f} KiB, loaded per result shown")
         first = next(p for p in sorted((work / "site").rglob("*.html")) if p.name != "404.html")
         rel = first.relative_to(work / "site").as_posix()
         for how, url in [("file://", first.as_uri())]:
@@ -265,10 +267,37 @@ def main() -> int:
             page.add_script_tag(path=str(args.minisearch))
             ms = page.evaluate(MINISEARCH_TIMES, docs)
             print(f"MiniSearch on the same sections: addAll {ms['build']:.0f} ms; serialized "
-                  f"index {ms['serialized'] / 1024:.0f} KiB = {ms['serialized'] / text:.0%} of "
-                  f"the page bodies, loadJSON {ms['load']:.0f} ms")
+                  f"index {ms['serialized'] / 1024:.0f} KiB = "
+                  f"{ms['serialized'] / indexed_text_size(pages):.0%} of the indexed text, "
+                  f"{ms['serialized'] / text:.0%} of the page bodies; "
+                  f"loadJSON {ms['load']:.0f} ms")
         browser.close()
     return 0
+
+
+def indexed_text_size(pages: list) -> int:
+    """UTF-8 bytes of what the index is built from: titles, headings, API names, section prose."""
+    data, texts = index_data(pages)
+    titles = sum(len(row[1].encode()) for row in data["pages"])
+    headings = sum(len(row[2].encode()) + (len(row[4].encode()) if len(row) > 4 else 0)
+                   for row in data["sections"])
+    return titles + headings + sum(len(t.encode()) for t in texts)
+
+
+def report_sizes(name: str, site: Path, pages: list) -> None:
+    index = (site / SEARCH_INDEX).stat().st_size
+    shard_files = sorted((site / SEARCH_TEXT).iterdir())
+    shards = sum(p.stat().st_size for p in shard_files)
+    text = indexed_text_size(pages)
+    bodies = site_text_size(pages)
+    print(f"{name}: {len(pages)} pages, indexed text {text / 1024:.0f} KiB "
+          f"(page bodies, markup included: {bodies / 1024:.0f} KiB)")
+    print(f"  index {index / 1024:.0f} KiB = {index / text:.0%} of the indexed text; "
+          f"{len(shard_files)} text shards {shards / 1024:.0f} KiB = {shards / text:.0%}; "
+          f"index and shards {(index + shards) / 1024:.0f} KiB = {(index + shards) / text:.0%} "
+          f"of the indexed text")
+    print(f"  goal: index <= {GOAL_SIZE:.0%} of the page bodies: {index / bodies:.1%} "
+          f"(index and shards: {(index + shards) / bodies:.1%})")
 
 
 def report_times(how: str, times: list[float]) -> None:

@@ -1,8 +1,9 @@
 """Search: the index (docgen/search.py) and, in a real Chromium, the box that ranks with it.
 
 A small site is built once for this module (stored outputs, no kernel) and searched over
-HTTP and from file://; docgen's own docs are built once more for the search-quality set
-(tests/fixtures/search_queries.json). Browser tests skip when /usr/bin/chromium is missing
+HTTP and from file://; docgen's own docs are built once more for the two search-quality sets:
+the tuning set (tests/fixtures/search_queries.json) and the held-out evaluation set
+(tests/fixtures/search_eval.json). Browser tests skip when /usr/bin/chromium is missing
 (`make test` installs it with apt).
 """
 
@@ -40,11 +41,18 @@ from docgen.site.search import (
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking"]
-QUERIES = Path(__file__).parent / "fixtures" / "search_queries.json"
-# The share of the quality set whose first result is the expected page. The API reference is
-# split by pipeline stage into many short module pages, which compete with the guides for
-# prose queries (nvidia-smi, numeric prefixes): 40 of 45 hit at the time of writing.
-PRECISION_AT_1 = 0.85
+TUNING_SET = Path(__file__).parent / "fixtures" / "search_queries.json"
+EVALUATION_SET = Path(__file__).parent / "fixtures" / "search_eval.json"
+# The share of each set whose first result is the expected page. The tuning set is what the
+# ranker was adjusted on; the API reference is split by pipeline stage into many short module
+# pages, which compete with the guides for prose queries (nvidia-smi, numeric prefixes): 40 of
+# 45 hit at the time of writing.
+TUNING_PRECISION_AT_1 = 0.85
+# The evaluation set was written from the docs' prose and never used to adjust the ranker, so
+# it alone says how well search works. Its threshold is what it measured when the set was
+# first run (22 of 35, 0.63, on 2026-11-29), less a margin of three queries for drift in the
+# docs; it is not to be raised by tuning on these queries.
+EVALUATION_PRECISION_AT_1 = 0.55
 LONG_TEXT = " ".join(["Caching keeps every executed notebook keyed by its content."] * 12)
 
 browser_test = pytest.mark.skipif(
@@ -333,12 +341,10 @@ def own_docs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     return out, build(config, log=lambda _: None).pages
 
 
-@browser_test
-@pytest.mark.browser
-def test_search_quality_on_docgens_own_docs(page, own_docs: tuple[Path, list]) -> None:  # type: ignore[no-untyped-def]
-    queries = json.loads(QUERIES.read_text())["queries"]
+def quality_misses(page, out: Path, path: Path) -> tuple[float, list[str]]:  # type: ignore[no-untyped-def]
+    queries = json.loads(path.read_text())["queries"]
     assert len(queries) >= 20
-    page.goto((own_docs[0] / "index.html").as_uri())
+    page.goto((out / "index.html").as_uri())
     found = page.evaluate("qs => Promise.all(qs.map(q => docgenSearch.search(q, 1)))",
                           [q["query"] for q in queries])
     misses = [
@@ -346,8 +352,32 @@ def test_search_quality_on_docgens_own_docs(page, own_docs: tuple[Path, list]) -
         for q, r in zip(queries, found, strict=True)
         if not r or r[0]["url"].partition("#")[0] != q["page"]
     ]
-    precision = 1 - len(misses) / len(queries)
-    assert precision >= PRECISION_AT_1, (
-        f"precision@1 {precision:.2f} < {PRECISION_AT_1}; misses:\n" + "\n".join(misses)
-        + f"\nIf the docs changed, update {QUERIES.relative_to(REPO)}."
+    return 1 - len(misses) / len(queries), misses
+
+
+@browser_test
+@pytest.mark.browser
+def test_search_quality_on_the_tuning_set(page, own_docs: tuple[Path, list]) -> None:  # type: ignore[no-untyped-def]
+    precision, misses = quality_misses(page, own_docs[0], TUNING_SET)
+    assert precision >= TUNING_PRECISION_AT_1, (
+        f"precision@1 {precision:.2f} < {TUNING_PRECISION_AT_1}; misses:\n" + "\n".join(misses)
+        + f"\nIf the docs changed, update {TUNING_SET.relative_to(REPO)}."
+    )
+
+
+@browser_test
+@pytest.mark.browser
+def test_search_quality_on_the_held_out_evaluation_set(  # type: ignore[no-untyped-def]
+    page, own_docs: tuple[Path, list]
+) -> None:
+    evaluation = json.loads(EVALUATION_SET.read_text())
+    assert "must not be used for tuning" in evaluation["about"]
+    tuning = {q["query"].lower() for q in json.loads(TUNING_SET.read_text())["queries"]}
+    assert not tuning & {q["query"].lower() for q in evaluation["queries"]}, "the sets overlap"
+    precision, misses = quality_misses(page, own_docs[0], EVALUATION_SET)
+    assert precision >= EVALUATION_PRECISION_AT_1, (
+        f"precision@1 {precision:.2f} < {EVALUATION_PRECISION_AT_1}; misses:\n"
+        + "\n".join(misses)
+        + f"\nIf a page or heading was renamed, fix {EVALUATION_SET.relative_to(REPO)} by "
+        "reading the docs; never adjust the ranker to these queries."
     )
