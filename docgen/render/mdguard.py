@@ -31,8 +31,9 @@ class OverBudget(Exception):
 
 
 def _nesting(line: str) -> int:
-    """Levels a line opens: its indentation (4 columns a level) and its leading markers."""
-    indent = len(_INDENT.match(line).group(0).expandtabs(4)) // 4  # type: ignore[union-attr]
+    """Levels a line opens: its indentation (2 columns a level, as `- ` nests lists once gfm.py
+    has rewritten them) and its leading markers."""
+    indent = len(_INDENT.match(line).group(0).expandtabs(4)) // 2  # type: ignore[union-attr]
     pos = markers = 0
     while m := _MARKER.match(line, pos):
         if m.end() == pos:
