@@ -158,3 +158,11 @@ def test_two_space_nesting_stays_within_the_depth_budget() -> None:
     assert time.perf_counter() - start < 2
     assert html.startswith('<pre class="markdown-source">')
     assert "nested" in ctx.warnings[0]
+
+
+def test_deeply_nested_admonitions_stay_within_the_depth_budget() -> None:
+    start = time.perf_counter()
+    html, ctx = render(":::{note}\n" * 300 + "x\n" + ":::\n" * 300)
+    assert time.perf_counter() - start < 2
+    assert html.startswith('<pre class="markdown-source">')
+    assert "nested 300 levels" in ctx.warnings[0]

@@ -37,8 +37,8 @@ ADMONITION_TYPES = {
 
 _ALERT = re.compile(r"^ {0,3}> ?\[!(note|tip|important|warning|caution)\][ \t]*$", re.I)
 _QUOTE = re.compile(r"^ {0,3}> ?")
-_COLON_OPEN = re.compile(r"^ {0,3}(:{3,})[ \t]*\{\.?(?:callout-)?([\w-]+)([^}]*)\}[ \t]*(.*)$")
-_COLON_CLOSE = re.compile(r"^ {0,3}(:{3,})[ \t]*$")
+COLON_OPEN = re.compile(r"^ {0,3}(:{3,})[ \t]*\{\.?(?:callout-)?([\w-]+)([^}]*)\}[ \t]*(.*)$")
+COLON_CLOSE = re.compile(r"^ {0,3}(:{3,})[ \t]*$")
 _QUOTED_TITLE = re.compile(r"""title\s*=\s*["']([^"']*)["']""")
 _MYST_OPTION = re.compile(r"^:[\w-]+:")
 _BANG = re.compile(r"^(!!!|\?\?\?\+?)[ \t]+\S")
@@ -59,7 +59,7 @@ def _starts_block(line: str) -> bool:
     """Whether `line` starts a block that ends a list item's paragraph, lazy or not."""
     return bool(
         _QUOTE.match(line)
-        or _COLON_OPEN.match(line)
+        or COLON_OPEN.match(line)
         or _RULE.match(line)
         or re.match(r"^ {0,3}#{1,6}(\s|$)", line)
     )
@@ -89,16 +89,16 @@ def _alert(lines: list[str], i: int) -> tuple[list[str], int]:
 
 def _colon_fence(lines: list[str], i: int) -> tuple[list[str], int] | None:
     """A MyST or Quarto `:::` block at `lines[i]`, as an admonition; None for other blocks."""
-    m = _COLON_OPEN.match(lines[i])
+    m = COLON_OPEN.match(lines[i])
     assert m is not None
     kind = m.group(2).lower()
     if kind not in ADMONITION_TYPES:
         return None
     depth, end = 1, i + 1
     while end < len(lines):
-        if _COLON_OPEN.match(lines[end]):
+        if COLON_OPEN.match(lines[end]):
             depth += 1
-        elif (close := _COLON_CLOSE.match(lines[end])) and len(close.group(1)) >= 3:
+        elif (close := COLON_CLOSE.match(lines[end])) and len(close.group(1)) >= 3:
             depth -= 1
             if depth == 0:
                 break
@@ -176,7 +176,7 @@ def gfm_lines(lines: list[str]) -> list[str]:
             found = None
             if _ALERT.match(line):
                 found = _alert(lines, i)
-            elif _COLON_OPEN.match(line):
+            elif COLON_OPEN.match(line):
                 found = _colon_fence(lines, i)
             elif _BANG.match(line):
                 found = _bang_block(lines, i)
