@@ -5,7 +5,7 @@ lists need four spaces, and `#title` is a heading. Notebook authors write Common
 before Python-Markdown parses a cell this rewrites the lines it would read differently into
 the form it reads as CommonMark does:
 
-- a list straight after a paragraph gets the blank line before it;
+- a list or a table straight after a paragraph gets the blank line before it;
 - list items and their content are re-indented to four columns a level, from wherever
   CommonMark puts their content (two spaces for `- `, three for `1. `);
 - `#title` (no space) stays a paragraph;
@@ -45,6 +45,7 @@ _BANG = re.compile(r"^(!!!|\?\?\?\+?)[ \t]+\S")
 _LIST_ITEM = re.compile(r"^( *)([-*+]|\d{1,9}[.)])( +|$)")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _TIGHT_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[^#\s])")
+_TABLE_DELIMITER = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _PLACEHOLDER = re.compile(rf"^\s*{HTML_PLACEHOLDER_RE.pattern}\s*$")
 # GitHub strikes through `~one~` as well as `~~two~~` (pymdownx.tilde's, which runs first).
 _SINGLE_TILDE = r"(?<![~\w])(~)(?![~\s])(.+?)(?<![~\s])~(?![~\w])"
@@ -63,6 +64,16 @@ def _starts_block(line: str) -> bool:
         or _RULE.match(line)
         or re.match(r"^ {0,3}#{1,6}(\s|$)", line)
     )
+
+
+def _starts_table(lines: list[str], i: int) -> bool:
+    """Whether `lines[i]` is a table's header row: cells, then a delimiter row of as many."""
+    if i + 1 >= len(lines) or "|" not in lines[i] or not _TABLE_DELIMITER.match(lines[i + 1]):
+        return False
+    delimiter = lines[i + 1].strip()
+    header = lines[i].strip()
+    cells = (header.strip("|").count("|") + 1, delimiter.strip("|").count("|") + 1)
+    return cells[0] == cells[1] and ("|" in delimiter or cells[0] == 1)
 
 
 class _Item:
@@ -222,6 +233,8 @@ def gfm_lines(lines: list[str]) -> list[str]:
             else:
                 out.append(" " * (owner.target + 4) + line[owner.content :])
         else:
+            if prev_text and _starts_table(lines, i):
+                out.append("")  # GFM: a table may follow a paragraph directly
             out.append(_TIGHT_HEADING.sub(r"\1\\\2", line, count=1))
         prev_blank, prev_text = False, True
         i += 1
