@@ -140,6 +140,22 @@ def test_admonition_bodies_read_as_commonmark() -> None:
     assert "<ul>\n<li>a<ul>\n<li>b</li>" in html and html.endswith("</div>\n<p>After.</p>")
 
 
+def test_markdown_after_a_blank_line_inside_html() -> None:
+    html, _ = render("<details><summary>More</summary>\n\n- a **list**\n\n</details>")
+    assert html == (
+        "<details>\n<summary>More</summary>\n<ul>\n<li>a <strong>list</strong></li>\n</ul>\n"
+        "</details>"
+    )
+    html, _ = render('<div class="raw">\n*kept*\n</div>\n\ntext')
+    assert html.startswith('<div class="raw">\n*kept*\n</div>')
+
+
+def test_a_fence_left_open_runs_to_the_end_of_the_cell() -> None:
+    html, _ = render("Text\n\n```python\nx = [1]\n")
+    assert '<div class="highlight"><pre>' in html and "```" not in html
+    assert gfm.closed_fences(["``` not a fence ```", "x"]) == ["``` not a fence ```", "x"]
+
+
 def test_other_colon_blocks_are_left_alone() -> None:
     assert gfm.gfm_lines([":::{.aside}", "text", ":::"]) == [":::{.aside}", "text", ":::"]
 

@@ -21,6 +21,7 @@ GitHub's `~strike~` is added here.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from markdown import Markdown
@@ -241,14 +242,83 @@ def gfm_lines(lines: list[str]) -> list[str]:
     return out
 
 
+_HTML_OPEN = re.compile(
+    r"^ {0,3}<(details|div|section|aside|article|figure|center|header|footer|main|nav)"
+    r"(?=[\s>])([^>]*)>",
+    re.I,
+)
+
+
+_HTML_CLOSE = re.compile(r"</(\w+)", re.I)
+
+
+def html_with_markdown(lines: list[str]) -> list[str]:
+    """CommonMark ends an HTML block at a blank line, and what follows is markdown again:
+    `<details>`, a blank line, then a list. Python-Markdown keeps the whole element raw
+    unless it says `markdown="1"` (md_in_html), so an element with a blank line inside says so.
+    """
+    out = list(lines)
+    next_blank, blank = [len(lines)] * len(lines), len(lines)
+    for i in range(len(lines) - 1, -1, -1):  # linear: a cell of many `<div>` lines stays fast
+        next_blank[i] = blank
+        blank = i if not lines[i].strip() else blank
+    closes: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        for name in _HTML_CLOSE.findall(line):
+            closes.setdefault(name.lower(), []).append(i)
+    for i, line in enumerate(lines):
+        m = _HTML_OPEN.match(line)
+        if not m or "markdown" in m.group(2).lower() or next_blank[i] == len(lines):
+            continue
+        at = closes.get(m.group(1).lower(), [])
+        k = bisect.bisect_left(at, i)
+        if k < len(at) and at[k] <= next_blank[i]:
+            continue  # closed before any blank line: a raw element, as CommonMark has it
+        out[i] = line[: m.end() - 1] + ' markdown="1"' + line[m.end() - 1 :]
+    return out
+
+
+def closed_fences(lines: list[str]) -> list[str]:
+    """A fence left open runs to the end of the cell in CommonMark; Python-Markdown would
+    show its backticks and format its code as prose, so the missing closing fence is added."""
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m or (m.group(1)[0] == "`" and "`" in lines[i][m.end() :]):
+            i += 1
+            continue
+        fence, indent = m.group(1), lines[i][: _indent(lines[i])]
+        close = re.compile(rf"^ *{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        i += 1
+        while i < len(lines) and not close.match(lines[i]):
+            i += 1
+        if i == len(lines):
+            return [*lines, indent + fence]
+        i += 1
+    return lines
+
+
+class _FencePreprocessor(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        return closed_fences(lines)
+
+
+class _HtmlPreprocessor(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        return html_with_markdown(lines)
+
+
 class _GfmPreprocessor(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         return gfm_lines(lines)
 
 
 class GfmExtension(Extension):
-    """The line rewriting above, after fenced code (25) and raw HTML (20) are set aside."""
+    """The line rewriting above, after fenced code (25) and raw HTML (20) are set aside;
+    HTML elements with markdown inside are marked before raw HTML is set aside."""
 
     def extendMarkdown(self, md: Markdown) -> None:
         md.preprocessors.register(_GfmPreprocessor(md), "docgen-gfm", 15)
+        md.preprocessors.register(_HtmlPreprocessor(md), "docgen-gfm-html", 21)
+        md.preprocessors.register(_FencePreprocessor(md), "docgen-gfm-fences", 27)
         md.inlinePatterns.register(SimpleTagInlineProcessor(_SINGLE_TILDE, "del"), "gfm-tilde", 59)
