@@ -14,7 +14,9 @@ the form it reads as CommonMark does:
   bodies are rewritten the same way.
 
 It runs after superfences and raw HTML set their blocks aside, so their lines are untouched;
-a block set aside inside a list item moves with the item.
+a block set aside inside a list item moves with the item. Two steps run before those: a fence
+left open is closed at the end of the cell, and an HTML element with a blank line inside gets
+`markdown="1"` (md_in_html), as CommonMark reads markdown again after the blank line.
 Task lists and bare URLs are pymdown-extensions' (see markdown.py), and so is `~~strike~~`;
 GitHub's `~strike~` is added here.
 """
