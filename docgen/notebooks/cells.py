@@ -42,6 +42,32 @@ def parse_directives(source: str) -> tuple[dict[str, str], str]:
     return directives, "".join(lines[i:])
 
 
+def alt_text(cell: nbformat.NotebookNode) -> str | None:
+    """What a code cell says its images show: `#| fig-alt: ...`, else its `alt` (or
+    `fig-alt`) metadata; as written (`parse_directives` lowercases values)."""
+    if cell.cell_type != "code":
+        return None
+    for line in cell.source.splitlines():
+        m = _DIRECTIVE.match(line)
+        if not m:
+            break
+        if m.group(1).lower() == "fig-alt" and (value := _unquoted(m.group(2) or "")):
+            return value
+    metadata = cell.get("metadata", {})
+    for key in ("alt", "fig-alt"):
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _unquoted(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1].strip()
+    return value
+
+
 def _is_false(value: str) -> bool:
     return value in ("false", "no", "0")
 

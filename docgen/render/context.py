@@ -55,6 +55,7 @@ class PageContext:
     read_files: dict[str, str | None] = field(default_factory=dict)  # path -> sha256 or None
     used_ids: set[str] = field(default_factory=set)
     cell_index: int = 0
+    cell_alt: str | None = None  # the alt text the code cell gives its images (cells.alt_text)
     attachments: dict = field(default_factory=dict)
 
     def where(self) -> str:

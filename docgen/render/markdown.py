@@ -24,6 +24,7 @@ from markdown.util import HTML_PLACEHOLDER_RE
 from docgen.model import Heading
 from docgen.render import mdguard
 from docgen.render.context import _SCHEME, PageContext
+from docgen.render.gfm import GfmExtension
 from docgen.site.urls import path_of
 
 
@@ -250,16 +251,27 @@ class MarkdownRenderer:
         md = markdown.Markdown(
             extensions=[
                 "tables",
-                "fenced_code",
+                "pymdownx.superfences",
                 "codehilite",
                 "attr_list",
                 "md_in_html",
                 "sane_lists",
                 "def_list",
                 "footnotes",
+                "admonition",
+                # GitHub-flavoured markdown, as JupyterLab shows it (see gfm.py).
+                "pymdownx.tilde",
+                "pymdownx.tasklist",
+                "pymdownx.magiclink",
+                GfmExtension(),
                 _DocgenExtension(self._current),
             ],
-            extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
+            extension_configs={
+                "codehilite": {"css_class": "highlight", "guess_lang": False},
+                # `~sub~` is strikethrough on GitHub, never a subscript.
+                "pymdownx.tilde": {"subscript": False},
+                "pymdownx.tasklist": {"custom_checkbox": False},
+            },
             output_format="html",
         )
         mdguard.watch_inline_processors(md, lambda: self._check())

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import markdown
 
+from docgen.render.gfm import COLON_CLOSE, COLON_OPEN
+
 MAX_NESTING = 100  # levels of lists and quotes; real documents stay under ten
 MAX_BRACKET_WORK = 2_000_000  # unclosed `[` in a paragraph times its length (about 1 s)
 SECONDS = 5.0
@@ -31,14 +33,29 @@ class OverBudget(Exception):
 
 
 def _nesting(line: str) -> int:
-    """Levels a line opens: its indentation (4 columns a level) and its leading markers."""
-    indent = len(_INDENT.match(line).group(0).expandtabs(4)) // 4  # type: ignore[union-attr]
+    """Levels a line opens: its indentation (2 columns a level, as `- ` nests lists once gfm.py
+    has rewritten them) and its leading markers."""
+    indent = len(_INDENT.match(line).group(0).expandtabs(4)) // 2  # type: ignore[union-attr]
     pos = markers = 0
     while m := _MARKER.match(line, pos):
         if m.end() == pos:
             break
         markers, pos = markers + 1, m.end()
     return indent + markers if markers else 0
+
+
+def _fence_nesting(text: str) -> int:
+    """How deep `:::` admonitions nest (gfm.py turns each level into an indented block)."""
+    if ":::" not in text:
+        return 0
+    depth = deepest = 0
+    for line in text.splitlines():
+        if COLON_OPEN.match(line):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif COLON_CLOSE.match(line):
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _unclosed_brackets(block: str) -> int:
@@ -59,6 +76,7 @@ def too_costly(text: str) -> str | None:
             if unclosed * len(block) > MAX_BRACKET_WORK:
                 return f"{unclosed:,} unclosed '[' in a paragraph of {len(block):,} characters"
     depth = max((_nesting(line) for line in text.splitlines()), default=0)
+    depth = max(depth, _fence_nesting(text))
     if depth > MAX_NESTING:
         return f"lists or quotes nested {depth} levels deep (at most {MAX_NESTING})"
     return None

@@ -8,6 +8,7 @@ naming the notebook, cell and output, never a failed build.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -30,6 +31,11 @@ MIME_ORDER = (
 _IMAGE_TYPES = {"image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"}
 _CARRIAGE_RETURN_LINE = re.compile(r"^.*\r(?!\n)", re.MULTILINE)
 _CSS_LENGTH = re.compile(r"\d+(?:\.\d+)?(?:px|%|em|rem|vw|vh)?")
+# An SVG's own accessible name: the `<title>` that is the root element's first child.
+_SVG_TITLE = re.compile(
+    r"<svg\b[^>]*>\s*(?:<!--.*?-->\s*)*<title\b[^>]*>(.*?)</title>", re.S | re.I
+)
+_TAG = re.compile(r"<[^>]*>")
 
 
 class _Unshowable(Exception):
@@ -95,6 +101,29 @@ def _size(name: str, value: object) -> tuple[str, str]:
     raise _Unshowable(f"image {name} {value!r} is not a size (a number, or text like '50%')")
 
 
+def _text_of(value: object) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def alt_text(mime: str, raw: bytes, metadata: object, ctx: PageContext) -> str:
+    """An output image's alt text: its own `alt` metadata (IPython's `Image(alt=...)`), the
+    cell's (`#| fig-alt`, `alt`), the figure's title (`title` metadata, an SVG's `<title>`),
+    else which cell made it. A PNG does not carry a matplotlib figure's title."""
+    meta = metadata if isinstance(metadata, dict) else {}
+    per_mime = meta.get(mime)
+    per_mime = per_mime if isinstance(per_mime, dict) else {}
+    for candidate in (per_mime.get("alt"), meta.get("alt"), ctx.cell_alt):
+        if text := _text_of(candidate):
+            return text
+    for candidate in (per_mime.get("title"), meta.get("title")):
+        if text := _text_of(candidate):
+            return text
+    if mime == "image/svg+xml" and (m := _SVG_TITLE.search(raw[:4096].decode("utf-8", "replace"))):
+        if text := _text_of(html.unescape(_TAG.sub("", m.group(1)))):
+            return text
+    return f"Output of cell {ctx.cell_index + 1}"
+
+
 def _image_html(mime: str, data: object, metadata: object, ctx: PageContext) -> str:
     try:
         raw = decode_notebook_image(data, mime)
@@ -110,7 +139,8 @@ def _image_html(mime: str, data: object, metadata: object, ctx: PageContext) -> 
     if styles:
         attrs += f' style="{";".join(styles)}"'
     src = ctx.add_image(raw, mime)
-    return f'<img src="{src}" alt="output image"{attrs} loading="lazy">'
+    alt = html.escape(alt_text(mime, raw, metadata, ctx))
+    return f'<img src="{src}" alt="{alt}"{attrs} loading="lazy">'
 
 
 def render_display(out: dict, ctx: PageContext, md: MarkdownRenderer, limit: int) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from docgen.config import Config
 from docgen.model import Heading, Page, Source, _title_heading
-from docgen.notebooks.cells import cell_options
+from docgen.notebooks.cells import alt_text, cell_options
 from docgen.notebooks.discover import strip_prefix
 from docgen.render.ansi import valid_strings
 from docgen.render.code import Highlight, code_lexer, highlight_code, render_code_input
@@ -100,6 +100,7 @@ def render_page(
                 else ""
             )
             out = ""
+            ctx.cell_alt = alt_text(cell)
             if options.show_output and cell.get("outputs"):
                 out = loads_nothing(render_outputs(cell.outputs, ctx, md, config.max_output_chars))
                 if out and options.collapse_output:
