@@ -11,9 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from docgen.config import CACHE_DIR, Config
 from docgen.errors import DocgenError, UsageError
@@ -32,6 +30,9 @@ from docgen.execute.timing import cell_seconds, without_timing
 from docgen.model import NotebookRun, Source, Status
 from docgen.notebooks.cells import cell_options
 from docgen.notebooks.discover import strip_prefix
+
+if TYPE_CHECKING:
+    import nbformat
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import nbformat
+from docgen.notebooks.node import from_dict
 
 if TYPE_CHECKING:
-    pass
+    import nbformat
 
 
 def _parse_time(stamp: str) -> datetime:
@@ -36,7 +36,7 @@ def without_timing(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy without per-cell timestamps, which would make every build's copy differ."""
     if not any("execution" in c.get("metadata", {}) for c in nb.cells):
         return nb
-    nb = nbformat.from_dict(nb)
+    nb = from_dict(nb)
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
     return nb
