@@ -93,8 +93,8 @@ def execute_stage(
 
     runs: dict[int, NotebookRun] = dict(plan.decided)
     problems = dict(plan.problems)
-    results = []
-    if plan.to_run:
+    results: list[ExecutionResult] = []
+    if plan.to_run or executor is not None:  # the local pool only when something runs
         executor = executor or local_pool(config, machine)
         results = executor.run([planned.job for planned in plan.to_run], listener)
     for planned, result in zip(plan.to_run, results, strict=True):
