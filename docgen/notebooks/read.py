@@ -19,8 +19,11 @@ if TYPE_CHECKING:
 def read_notebook(path: Path, validated: MutableSet[str] | None = None) -> nbformat.NotebookNode:
     """Read a notebook as nbformat 4, converting older versions, or fail naming file and reason.
 
-    `validated` holds digests of notebook files known to be valid nbformat 4: such a file is
-    read without nbformat (whose import is slow, see node.py); one validated here is added.
+    A valid nbformat 4 notebook is read and checked against nbformat's schema without
+    importing nbformat (whose import is slow, see node.py and schema.py); nbformat reads
+    older formats, and says what is wrong with an invalid notebook. `validated` holds
+    digests of notebook files known to be valid nbformat 4: such a file is not checked
+    again; one validated here is added.
     """
     try:
         raw = path.read_bytes()
