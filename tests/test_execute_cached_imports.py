@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,27 @@ def test_the_quick_kernel_spec_is_jupyter_clients(name: str) -> None:
         assert kernel_spec(name) is None
         return
     assert kernel_spec(name) == {"argv": spec.argv, "language": spec.language, "env": spec.env}
+
+
+def test_the_kept_imports_of_a_notebook_are_those_its_cells_import(tmp_path: Path) -> None:
+    from docgen.execute.cache import ExecutionCache
+    from docgen.execute.localimports import cell_imports, local_module_digests
+
+    root = tmp_path / "project"
+    (root / "helper").mkdir(parents=True)
+    (root / "helper" / "__init__.py").write_text("from . import part\n")
+    (root / "helper" / "part.py").write_text("X = 1\n")
+    (root / "tool.py").write_text("Y = 2\n")
+    code = ["import json\nimport helper", "def f():\n    if True:\n        import tool", "%ls"]
+    assert cell_imports(code) == [("helper", 0), ("json", 0), ("tool", 0)]
+
+    cache = ExecutionCache(root / ".docgen_cache")
+    assert cache.cell_imports(code) == cell_imports(code)
+    (kept,) = (root / ".docgen_cache" / "imports").iterdir()
+    expected = local_module_digests(code, root, root)
+    assert set(expected) == {"helper/__init__.py", "helper/part.py", "tool.py"}
+    assert local_module_digests(code, root, root, cache.cell_imports(code)) == expected
+
+    kept.write_text('{"not": "a list"}')  # a damaged file is worked out again
+    assert cache.cell_imports(code) == cell_imports(code)
+    assert json.loads(kept.read_text()) == [["helper", 0], ["json", 0], ["tool", 0]]

@@ -10,7 +10,8 @@ variables named in `env_keys`; no other environment variable. Markdown cells are
 of the key, so a prose edit reuses the outputs.
 
 An entry is the whole executed notebook, written atomically. An entry that cannot be read
-is reported and ignored; the notebook then runs again.
+is reported and ignored; the notebook then runs again. Beside the entries, `imports/`
+keeps which modules each notebook's code imports (a function of the code's text alone).
 """
 
 from __future__ import annotations
@@ -287,6 +288,24 @@ class ExecutionCache:
         except OSError as e:
             return f"could not write the cache entry for {rel_path} into {self.folder}: {e}"
         return None
+
+    def cell_imports(self, code: Sequence[str]) -> list[tuple[str, int]]:
+        """`localimports.cell_imports(code)`, kept by the code's hash: parsing every cell
+        again took most of a build whose notebooks were all cached."""
+        from docgen.execute.localimports import cell_imports
+
+        path = self.folder / "imports" / f"{_sha256(_canonical(list(code)))}.json"
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            return [(str(name), int(level)) for name, level in kept]
+        except (OSError, ValueError, TypeError):
+            pass  # not kept yet, or unreadable: worked out again and kept
+        found = cell_imports(code)
+        try:
+            _write_atomically(path, _canonical(found).encode())
+        except OSError:
+            pass  # a read-only cache: worked out each time
+        return found
 
     def _discard(self, path: Path) -> None:
         try:

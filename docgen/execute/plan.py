@@ -193,7 +193,9 @@ def plan_execution(
                 kernels[name] = kernel_fingerprint(name)
             data = data_digest(source.path.parent, settings.get("data", []))
             code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-            local = local_module_digests(code, source.path.parent, config.root)
+            local = local_module_digests(
+                code, source.path.parent, config.root, cache.cell_imports(code)
+            )
             env = {var: os.environ.get(var) for var in config.env_keys}
             key = notebook_key(
                 rel, nb, kernels[name], machine.environment, data, config.preload, local, env
