@@ -88,6 +88,8 @@ def test_the_kept_imports_of_a_notebook_are_those_its_cells_import(tmp_path: Pat
 
     cache = ExecutionCache(root / ".docgen_cache")
     assert cache.cell_imports(code) == cell_imports(code)
+    assert not (root / ".docgen_cache").exists()  # written when the stage says so
+    cache.keep_imports()
     (kept,) = (root / ".docgen_cache" / "imports").iterdir()
     expected = local_module_digests(code, root, root)
     assert set(expected) == {"helper/__init__.py", "helper/part.py", "tool.py"}
@@ -95,4 +97,5 @@ def test_the_kept_imports_of_a_notebook_are_those_its_cells_import(tmp_path: Pat
 
     kept.write_text('{"not": "a list"}')  # a damaged file is worked out again
     assert cache.cell_imports(code) == cell_imports(code)
+    cache.keep_imports()
     assert json.loads(kept.read_text()) == [["helper", 0], ["json", 0], ["tool", 0]]

@@ -232,6 +232,7 @@ class ExecutionCache:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._unsaved_imports: dict[Path, list[tuple[str, int]]] = {}
 
     def entry_path(self, key: str) -> Path:
         return self.folder / "nb" / key[:2] / f"{key}.ipynb"
@@ -301,11 +302,17 @@ class ExecutionCache:
         except (OSError, ValueError, TypeError):
             pass  # not kept yet, or unreadable: worked out again and kept
         found = cell_imports(code)
-        try:
-            _write_atomically(path, _canonical(found).encode())
-        except OSError:
-            pass  # a read-only cache: worked out each time
+        self._unsaved_imports[path] = found
         return found
+
+    def keep_imports(self) -> None:
+        """Write what `cell_imports` worked out (planning itself writes nothing)."""
+        for path, found in self._unsaved_imports.items():
+            try:
+                _write_atomically(path, _canonical(found).encode())
+            except OSError:
+                pass  # a read-only cache: worked out each time
+        self._unsaved_imports.clear()
 
     def _discard(self, path: Path) -> None:
         try:

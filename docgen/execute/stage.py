@@ -85,6 +85,8 @@ def execute_stage(
     listener = listener or Silent()
     cache = ExecutionCache(config.root / CACHE_DIR) if config.cache else None
     plan = plan_execution(sources, notebooks, config, machine, cache)
+    if cache is not None:
+        cache.keep_imports()
     for message in plan.warnings:
         listener.warn(message)
     for i in sorted(plan.decided):
