@@ -145,3 +145,120 @@ def test_cell_options_from_tags_and_directives() -> None:
     tagged = new_code_cell("x", metadata={"tags": ["hide-input", "raises-exception"]})
     assert cell_options(tagged).collapse_input and cell_options(tagged).may_raise
     assert not cell_options(new_markdown_cell("x")).execute
+
+
+def _v4(minor: int = 5, **changes: object) -> dict:
+    cell = {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# A"}
+    code = {
+        "cell_type": "code",
+        "id": "b",
+        "metadata": {},
+        "source": "1",
+        "execution_count": None,
+        "outputs": [],
+    }
+    nb = {"nbformat": 4, "nbformat_minor": minor, "metadata": {}, "cells": [cell, code]}
+    nb.update(changes)
+    return nb
+
+
+SCHEMA_CASES = {
+    "valid 4.5": _v4(),
+    "valid 4.4 without ids": _v4(
+        4,
+        cells=[
+            {"cell_type": "markdown", "metadata": {}, "source": ["# A\n", "b"]},
+            {"cell_type": "raw", "metadata": {"format": "text/x"}, "source": "r"},
+        ],
+    ),
+    "unknown top-level key": _v4(extra=1),
+    "code cell without outputs": _v4(
+        cells=[{"cell_type": "code", "id": "b", "metadata": {}, "source": "1"}]
+    ),
+    "source of the wrong type": _v4(
+        cells=[{"cell_type": "markdown", "id": "a", "metadata": {}, "source": 3}]
+    ),
+    "bad output type": _v4(
+        cells=[
+            {
+                "cell_type": "code",
+                "id": "b",
+                "metadata": {},
+                "source": "1",
+                "execution_count": 1,
+                "outputs": [{"output_type": "nonsense"}],
+            }
+        ]
+    ),
+    "cell id with a space": _v4(
+        cells=[{"cell_type": "markdown", "id": "a b", "metadata": {}, "source": "x"}]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_CASES))
+def test_the_quick_schema_check_agrees_with_nbformat(name: str) -> None:
+    import nbformat
+
+    from docgen.notebooks.node import loads_v4
+    from docgen.notebooks.schema import quick_valid
+
+    text = json.dumps(SCHEMA_CASES[name])
+    try:
+        nbformat.validate(nbformat.reader.reads(text))
+        valid = True
+    except nbformat.ValidationError:
+        valid = False
+    assert quick_valid(loads_v4(text)) is valid
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMA_CASES))
+def test_read_notebook_reads_as_nbformat_does(tmp_path: Path, name: str) -> None:
+    """Valid notebooks read as nbformat reads them; invalid ones fail with nbformat's reason."""
+    import nbformat
+
+    text = json.dumps(SCHEMA_CASES[name])
+    path = tmp_path / "nb.ipynb"
+    path.write_text(text)
+    try:
+        expected = nbformat.reader.reads(text)
+        nbformat.validate(expected)
+    except nbformat.ValidationError as e:
+        with pytest.raises(DocgenError) as raised:
+            read_notebook(path)
+        assert str(raised.value) == f"{path}: is not a valid notebook: {e.message.splitlines()[0]}"
+        return
+    assert read_notebook(path) == expected
+
+
+def test_missing_or_repeated_cell_ids_are_repaired_as_nbformat_does(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "no id"},
+        {"cell_type": "markdown", "id": "x", "metadata": {}, "source": "one"},
+        {"cell_type": "markdown", "id": "x", "metadata": {}, "source": "two"},
+    ]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(_v4(cells=cells)))
+    validated: set[str] = set()
+    with pytest.warns(Warning):
+        nb = read_notebook(path, validated)
+    ids = [cell["id"] for cell in nb["cells"]]
+    assert len(set(ids)) == 3 and ids[1] == "x"
+    assert not validated  # a repaired notebook is never read the quick way
+
+
+def test_reading_a_valid_notebook_does_not_import_nbformat(tmp_path: Path) -> None:
+    """nbformat's import loads jsonschema's format checkers, most of a second in a user's
+    environment (rfc3987-syntax builds a grammar when imported)."""
+    import subprocess
+    import sys
+
+    path = write_notebook(tmp_path / "nb.ipynb", "md:# Title", "print(1)")
+    script = (
+        "import sys; from pathlib import Path; from docgen.notebooks.read import read_notebook;"
+        f"nb = read_notebook(Path({str(path)!r})); print(len(nb.cells), 'nbformat' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["2", "False"]

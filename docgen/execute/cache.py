@@ -10,7 +10,8 @@ variables named in `env_keys`; no other environment variable. Markdown cells are
 of the key, so a prose edit reuses the outputs.
 
 An entry is the whole executed notebook, written atomically. An entry that cannot be read
-is reported and ignored; the notebook then runs again.
+is reported and ignored; the notebook then runs again. Beside the entries, `imports/`
+keeps which modules each notebook's code imports (a function of the code's text alone).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from docgen.errors import DocgenError
 from docgen.execute.gpus import Gpu
 from docgen.notebooks.cells import cell_options
+from docgen.notebooks.node import NotebookNode, from_dict, loads_v4
+
+if TYPE_CHECKING:
+    import nbformat
 
 FORMAT = 2  # bump when the key or the entry layout changes
 _CACHEDIR_TAG = (
@@ -58,7 +61,7 @@ def code_digest(nb: nbformat.NotebookNode) -> str:
 
 def docgen_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook's `metadata.docgen` table, created when missing."""
-    return nb.metadata.setdefault("docgen", nbformat.NotebookNode())
+    return nb.metadata.setdefault("docgen", NotebookNode())
 
 
 def notebook_settings(nb: nbformat.NotebookNode, path: Path) -> dict[str, Any]:
@@ -157,19 +160,13 @@ def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dic
 
 def kernel_fingerprint(name: str) -> dict[str, Any]:
     """The kernel spec `name` resolves to; a kernel in another environment adds its packages."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from docgen.execute.kernelspecs import kernel_spec
 
-    try:
-        spec = KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
+    spec = kernel_spec(name)
+    if spec is None:
         return {"name": name, "missing": True}
-    fingerprint: dict[str, Any] = {
-        "name": name,
-        "argv": spec.argv,
-        "language": spec.language,
-        "env": spec.env,
-    }
-    interpreter = spec.argv[0] if spec.argv else ""
+    fingerprint: dict[str, Any] = {"name": name, **spec}
+    interpreter = spec["argv"][0] if spec["argv"] else ""
     if interpreter not in ("", "python", "python3", sys.executable):
         prefix = Path(interpreter).parent.parent
         fingerprint["distributions"] = _sha256(
@@ -214,7 +211,7 @@ def with_outputs_of(
 
     Both must have the same code cells, which a matching key guarantees.
     """
-    nb = nbformat.from_dict(source)
+    nb = from_dict(source)  # a copy: the caller's notebook stays as it was
     code = [c for c in nb.cells if c.cell_type == "code"]
     done = [c for c in executed.cells if c.cell_type == "code"]
     for cell, ran in zip(code, done, strict=True):
@@ -226,7 +223,7 @@ def with_outputs_of(
         nb.metadata["language_info"] = executed.metadata["language_info"]
     provenance = executed.metadata.get("docgen", {}).get("provenance")
     if provenance:
-        docgen_metadata(nb)["provenance"] = nbformat.from_dict(provenance)
+        docgen_metadata(nb)["provenance"] = from_dict(provenance)
     return nb
 
 
@@ -235,6 +232,7 @@ class ExecutionCache:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._unsaved_imports: dict[Path, list[tuple[str, int]]] = {}
 
     def entry_path(self, key: str) -> Path:
         return self.folder / "nb" / key[:2] / f"{key}.ipynb"
@@ -250,8 +248,9 @@ class ExecutionCache:
         if not path.is_file():
             return None, None
         try:
-            # docgen wrote it; validating it again would cost more than the run it saves
-            executed = nbformat.v4.reads(path.read_text(encoding="utf-8"))
+            # docgen wrote it; validating it again would cost more than the run it saves,
+            # and reading it without nbformat keeps a build of cached notebooks quick
+            executed = loads_v4(path.read_text(encoding="utf-8"))
             stored = executed.metadata.get("docgen", {}).get("cache", {})
             if stored.get("key") != key:
                 raise ValueError("its key does not match its file name")
@@ -275,6 +274,8 @@ class ExecutionCache:
 
     def store(self, key: str, rel_path: str, executed: nbformat.NotebookNode) -> str | None:
         """Write an entry atomically; returns a warning instead of failing the build."""
+        import nbformat  # a notebook ran, so nbformat is loaded already
+
         nb = nbformat.from_dict(executed)
         code = code_digest(nb)
         docgen_metadata(nb)["cache"] = nbformat.from_dict({"key": key, "path": rel_path})
@@ -288,6 +289,30 @@ class ExecutionCache:
         except OSError as e:
             return f"could not write the cache entry for {rel_path} into {self.folder}: {e}"
         return None
+
+    def cell_imports(self, code: Sequence[str]) -> list[tuple[str, int]]:
+        """`localimports.cell_imports(code)`, kept by the code's hash: parsing every cell
+        again took most of a build whose notebooks were all cached."""
+        from docgen.execute.localimports import cell_imports
+
+        path = self.folder / "imports" / f"{_sha256(_canonical(list(code)))}.json"
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            return [(str(name), int(level)) for name, level in kept]
+        except (OSError, ValueError, TypeError):
+            pass  # not kept yet, or unreadable: worked out again and kept
+        found = cell_imports(code)
+        self._unsaved_imports[path] = found
+        return found
+
+    def keep_imports(self) -> None:
+        """Write what `cell_imports` worked out (planning itself writes nothing)."""
+        for path, found in self._unsaved_imports.items():
+            try:
+                _write_atomically(path, _canonical(found).encode())
+            except OSError:
+                pass  # a read-only cache: worked out each time
+        self._unsaved_imports.clear()
 
     def _discard(self, path: Path) -> None:
         try:

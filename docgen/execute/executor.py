@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import nbformat
+from typing import TYPE_CHECKING, Any, Protocol
 
 from docgen.execute.gpus import Gpu
 from docgen.model import Status
+
+if TYPE_CHECKING:
+    import nbformat
 
 
 @dataclass(frozen=True)

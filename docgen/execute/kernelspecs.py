@@ -7,10 +7,72 @@ the setting that chose it: `kernel_name` in the config, or the notebooks' own me
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from docgen.errors import UsageError
+
+
+def _kernel_dirs() -> list[str]:
+    """Where jupyter_client's KernelSpecManager looks for kernel specs, in its order."""
+    from jupyter_core.paths import jupyter_path  # light: no jupyter_client, no zmq
+
+    dirs = jupyter_path("kernels")
+    if importlib.util.find_spec("IPython") is not None:
+        ipython = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
+        dirs.append(os.path.join(ipython, "kernels"))
+    return dirs
+
+
+def _spec_from_kernel_json(name: str) -> dict[str, Any] | None:
+    """The argv, language and env of kernel `name` read from its kernel.json, found as
+    jupyter_client finds it; None when it is not a plain kernel.json in a kernels folder
+    (the native kernel ipykernel describes in code, a kernel provisioner, no such kernel)."""
+    wanted = name.lower()
+    for folder in _kernel_dirs():
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(folder, entry)
+            if entry.lower() == wanted and os.path.isfile(os.path.join(path, "kernel.json")):
+                try:
+                    with open(os.path.join(path, "kernel.json"), encoding="utf-8") as f:
+                        spec = json.load(f)
+                except (OSError, ValueError):
+                    return None
+                if not isinstance(spec, dict) or "kernel_provisioner" in (
+                    spec.get("metadata") or {}
+                ):
+                    return None
+                return {
+                    "argv": list(spec.get("argv", [])),
+                    "language": spec.get("language", ""),
+                    "env": dict(spec.get("env", {})),
+                }
+    return None
+
+
+def kernel_spec(name: str) -> dict[str, Any] | None:
+    """The argv, language and env of the kernel spec `name` resolves to, or None when no
+    such kernel is installed. A plain kernel.json is read without jupyter_client (whose
+    import loads zmq and more), so a build whose notebooks are all cached starts nothing
+    of Jupyter's; anything else asks jupyter_client."""
+    quick = _spec_from_kernel_json(name)
+    if quick is not None:
+        return quick
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return None
+    return {"argv": spec.argv, "language": spec.language, "env": spec.env}
 
 
 def installed_kernels() -> list[str]:
@@ -21,13 +83,7 @@ def installed_kernels() -> list[str]:
 
 
 def _installed(name: str) -> bool:
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
-        return False
-    return True
+    return kernel_spec(name) is not None
 
 
 def _listing() -> str:

@@ -36,13 +36,32 @@ def _python(source: str) -> str:
     return "\n".join("" if _MAGIC.match(line) else line for line in code.splitlines())
 
 
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every statement, at any depth (in functions, classes, if, try, with, match), but
+    no expression: an import is a statement, and walking every expression of every cell
+    took most of the time of a build whose notebooks were all cached."""
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for block in _BLOCKS:
+            children = getattr(node, block, None)
+            if isinstance(children, list):
+                stack.extend(c for c in children if isinstance(c, ast.AST))
+
+
 def _imports(source: str) -> Iterator[tuple[str, int]]:
     """(first name of the module, relative level) of each import in some Python source."""
+    if "import" not in source:  # the keyword of every import statement
+        return
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return  # not Python: it imports nothing we can know of
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name.split(".")[0], 0
@@ -100,9 +119,25 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def local_module_digests(cells: Iterable[str], nb_dir: Path, root: Path) -> dict[str, str]:
+def cell_imports(cells: Iterable[str]) -> list[tuple[str, int]]:
+    """(first name of the module, relative level) of every import in the code `cells`,
+    sorted, each once: a function of their text alone, so the execution cache keeps it."""
+    found: set[tuple[str, int]] = set()
+    for source in cells:
+        found.update(_imports(_python(source)))
+    return sorted(found)
+
+
+def local_module_digests(
+    cells: Iterable[str],
+    nb_dir: Path,
+    root: Path,
+    imports: Iterable[tuple[str, int]] | None = None,
+) -> dict[str, str]:
     """Content hash of every project file the code `cells` import, directly or through other
-    project files, by its path relative to `root`."""
+    project files, by its path relative to `root`. `imports` is `cell_imports(cells)` when
+    known already (parsing every cell is most of the work)."""
+    cells = list(cells)
     root = root.resolve()
     folders = list(dict.fromkeys([nb_dir.resolve(), root, root / "src"]))
     digests: dict[str, str] = {}
@@ -136,17 +171,22 @@ def local_module_digests(cells: Iterable[str], nb_dir: Path, root: Path) -> dict
         return _found_by_python(name)
 
     for source in cells:
-        for line in source.splitlines():
-            run = _RUN.match(line)
-            if run and (nb_dir / run.group(1)).is_file():
-                add(nb_dir / run.group(1))
-        pending.append((_python(source), nb_dir))
+        if "%run" in source:
+            for line in source.splitlines():
+                run = _RUN.match(line)
+                if run and (nb_dir / run.group(1)).is_file():
+                    add(nb_dir / run.group(1))
     seen: set[tuple[str, int, Path | None]] = set()
-    while pending:
-        source, folder = pending.pop()
-        for name, level in _imports(source):
+
+    def follow(found: Iterable[tuple[str, int]], folder: Path) -> None:
+        for name, level in found:
             where = (name, level, folder if level else None)
             if where not in seen:
                 seen.add(where)
                 add(resolve(name, level, folder))
+
+    follow(cell_imports(cells) if imports is None else imports, nb_dir)
+    while pending:
+        source, folder = pending.pop()
+        follow(_imports(source), folder)
     return dict(sorted(digests.items()))

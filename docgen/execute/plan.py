@@ -11,9 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from docgen.config import CACHE_DIR, Config
 from docgen.errors import DocgenError, UsageError
@@ -32,6 +30,9 @@ from docgen.execute.timing import cell_seconds, without_timing
 from docgen.model import NotebookRun, Source, Status
 from docgen.notebooks.cells import cell_options
 from docgen.notebooks.discover import strip_prefix
+
+if TYPE_CHECKING:
+    import nbformat
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,9 @@ def plan_execution(
                 kernels[name] = kernel_fingerprint(name)
             data = data_digest(source.path.parent, settings.get("data", []))
             code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-            local = local_module_digests(code, source.path.parent, config.root)
+            local = local_module_digests(
+                code, source.path.parent, config.root, cache.cell_imports(code)
+            )
             env = {var: os.environ.get(var) for var in config.env_keys}
             key = notebook_key(
                 rel, nb, kernels[name], machine.environment, data, config.preload, local, env

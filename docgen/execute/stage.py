@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from docgen.config import CACHE_DIR, Config
 from docgen.errors import BuildFailed
@@ -17,8 +15,13 @@ from docgen.execute.cache import ExecutionCache, docgen_metadata, environment_fi
 from docgen.execute.executor import ExecutionResult, Executor, Listener, Silent
 from docgen.execute.gpus import detect_gpus
 from docgen.execute.plan import Machine, finished_run, plan_execution, project_path
-from docgen.execute.pool import LocalPool, PoolOptions
 from docgen.model import NotebookRun, Source, Status
+from docgen.notebooks.node import from_dict
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from docgen.execute.pool import LocalPool
 
 
 def detect_machine(config: Config) -> Machine:
@@ -39,6 +42,10 @@ def worker_count(config: Config) -> int:
 
 def local_pool(config: Config, machine: Machine) -> LocalPool:
     """The executor a build uses unless given another: kernels on this machine."""
+    # Imported here: it loads nbclient and jupyter_client, which a build of cached
+    # notebooks does not need.
+    from docgen.execute.pool import LocalPool, PoolOptions
+
     return LocalPool(
         PoolOptions(
             timeout=config.timeout,
@@ -78,6 +85,8 @@ def execute_stage(
     listener = listener or Silent()
     cache = ExecutionCache(config.root / CACHE_DIR) if config.cache else None
     plan = plan_execution(sources, notebooks, config, machine, cache)
+    if cache is not None:
+        cache.keep_imports()
     for message in plan.warnings:
         listener.warn(message)
     for i in sorted(plan.decided):
@@ -86,14 +95,16 @@ def execute_stage(
 
     runs: dict[int, NotebookRun] = dict(plan.decided)
     problems = dict(plan.problems)
-    executor = executor or local_pool(config, machine)
-    results = executor.run([planned.job for planned in plan.to_run], listener)
+    results: list[ExecutionResult] = []
+    if plan.to_run or executor is not None:  # the local pool only when something runs
+        executor = executor or local_pool(config, machine)
+        results = executor.run([planned.job for planned in plan.to_run], listener)
     for planned, result in zip(plan.to_run, results, strict=True):
         i, job = planned.index, planned.job
         if result.error is not None or result.nb is None:
             problems[i] = result.error or f"{job.path}: did not run"
             continue
-        docgen_metadata(result.nb)["provenance"] = nbformat.from_dict(provenance_of(result))
+        docgen_metadata(result.nb)["provenance"] = from_dict(provenance_of(result))
         if cache is not None and planned.key is not None:
             warning = cache.store(planned.key, project_path(job.path, config.root), result.nb)
             if warning:  # the site is still right; only the next build is slower

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+from docgen.notebooks.node import NotebookNode, from_dict
 
 if TYPE_CHECKING:
-    pass
+    import nbformat
 
 
 def _parse_time(stamp: str) -> datetime:
@@ -33,10 +33,18 @@ def cell_seconds(nb: nbformat.NotebookNode) -> list[tuple[int, float]]:
 
 
 def without_timing(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy without per-cell timestamps, which would make every build's copy differ."""
+    """A copy without per-cell timestamps, which would make every build's copy differ.
+
+    The copy shares its outputs with `nb`: neither is changed after this."""
     if not any("execution" in c.get("metadata", {}) for c in nb.cells):
         return nb
-    nb = nbformat.from_dict(nb)
+    # Only the cells that change are copied: a deep copy of every cell of every cached
+    # notebook was a good part of a build that runs nothing.
+    cells = []
     for cell in nb.cells:
-        cell.get("metadata", {}).pop("execution", None)
-    return nb
+        if "execution" in cell.get("metadata", {}):
+            metadata = {k: v for k, v in cell.metadata.items() if k != "execution"}
+            cell = NotebookNode(cell, metadata=NotebookNode(metadata))
+        cells.append(cell)
+    copy: Any = NotebookNode(nb, metadata=from_dict(nb.metadata), cells=cells)
+    return copy  # the same data as nbformat's node

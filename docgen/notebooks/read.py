@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from docgen.errors import DocgenError
 from docgen.notebooks.node import loads_v4
+from docgen.notebooks.schema import quick_valid
 
 if TYPE_CHECKING:
     import nbformat
@@ -18,8 +19,11 @@ if TYPE_CHECKING:
 def read_notebook(path: Path, validated: MutableSet[str] | None = None) -> nbformat.NotebookNode:
     """Read a notebook as nbformat 4, converting older versions, or fail naming file and reason.
 
-    `validated` holds digests of notebook files known to be valid nbformat 4: such a file is
-    read without nbformat (whose import is slow, see node.py); one validated here is added.
+    A valid nbformat 4 notebook is read and checked against nbformat's schema without
+    importing nbformat (whose import is slow, see node.py and schema.py); nbformat reads
+    older formats, and says what is wrong with an invalid notebook. `validated` holds
+    digests of notebook files known to be valid nbformat 4: such a file is not checked
+    again; one validated here is added.
     """
     try:
         raw = path.read_bytes()
@@ -45,6 +49,13 @@ def read_notebook(path: Path, validated: MutableSet[str] | None = None) -> nbfor
         ) from e
     if not isinstance(data, dict) or "nbformat" not in data:
         raise DocgenError(f"{path}: is JSON but not a notebook (no 'nbformat' field)")
+    if data.get("nbformat") == 4:
+        quick = _quick_read(text)
+        if quick is not None:
+            if validated is not None:
+                validated.add(digest)
+            return quick
+    # Older formats, and every notebook the quick check does not accept: nbformat says why.
     import nbformat  # only here: its import loads jsonschema, see node.py
 
     try:
@@ -57,6 +68,15 @@ def read_notebook(path: Path, validated: MutableSet[str] | None = None) -> nbfor
     if validated is not None and data.get("nbformat") == 4 and _reads_the_same(text, nb):
         validated.add(digest)
     return nb
+
+
+def _quick_read(text: str) -> nbformat.NotebookNode | None:
+    """The notebook as nbformat reads it, when it passes nbformat's schema (schema.py)."""
+    try:
+        nb = loads_v4(text)
+    except ValueError:
+        return None
+    return nb if quick_valid(nb) else None
 
 
 def _reads_the_same(text: str, nb: nbformat.NotebookNode) -> bool:
