@@ -6,6 +6,7 @@ Every server a test starts is stopped by the test (Ctrl-C, then a kill if it han
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -363,3 +364,22 @@ def test_code_edit_reruns_only_that_notebook(tmp_path: Path, serve, page) -> Non
     ran = [line.split()[1] for line in server.err if line.startswith("ran ")]
     assert ran.count("nbs/a.ipynb") == 2 and ran.count("nbs/b.ipynb") == 1
     assert page.locator("#docgen-serve-running").count() == 0
+
+
+def test_a_first_build_that_fails_is_told_to_the_browser(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    (root / "nbs" / "long.ipynb").write_text("not a notebook")
+    server = serve(root, "--no-exec")
+    server.wait_for(lambda: "The build failed: 1 problem.\n" in server.err, "the failure")
+    status, body = server.get("index.html")  # no site yet: a page that waits for one
+    assert status == 200 and TAG.search(body) and b"building the site" in body
+    events = server.url + "_docgen_serve/events?page=index.html&version=0"
+    with urllib.request.urlopen(events, timeout=10) as stream:
+        data = next(line for line in stream if line.startswith(b"data: "))
+    state = json.loads(data[len(b"data: ") :])
+    assert state["error"].startswith("The build failed: 1 problem.")
+    assert "long.ipynb" in state["error"] and not state["reload"]
+    assert state["error"] in "".join(server.err)  # the terminal's words
+    (root / "nbs" / "long.ipynb").unlink()
+    server.wait_builds(1)
+    assert b"The first words." in server.get("index.html")[1]
