@@ -383,3 +383,20 @@ def test_a_first_build_that_fails_is_told_to_the_browser(tmp_path: Path, serve) 
     (root / "nbs" / "long.ipynb").unlink()
     server.wait_builds(1)
     assert b"The first words." in server.get("index.html")[1]
+
+
+@pytest.mark.kernel
+def test_a_failing_notebook_that_writes_files_does_not_rebuild_for_ever(
+    tmp_path: Path, serve
+) -> None:
+    root = project(tmp_path)
+    write_notebook(
+        root / "nbs" / "writer.ipynb",
+        "import pathlib\npathlib.Path('table.csv').write_text('a,b\\n1,2\\n')",
+        "raise ValueError('broken on purpose')",
+    )
+    server = serve(root)
+    server.wait_for(lambda: sum("broken on purpose" in line for line in server.err) >= 1, "run")
+    time.sleep(6)  # a loop would have run the notebook again by now, and again
+    runs = sum(line.startswith("The build failed") for line in server.err)
+    assert runs <= 2, "".join(server.err)  # the second saw the file it wrote, unchanged

@@ -19,9 +19,11 @@ from docgen.config import CACHE_DIR, Config, load_config
 from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.serve.live import LiveSite
 from docgen.serve.watch import file_signature, is_edit, watched_folders
+from docgen.session.keys import file_digest
 from docgen.session.session import BuildSession
 
 Log = Callable[[str], None]
+_UNSEEN = object()
 
 
 def failure_text(e: BaseException) -> str:
@@ -47,6 +49,7 @@ class Builder:
         self.overrides = overrides
         self.log = log
         self.session = BuildSession()
+        self._contents: dict[str, str | None] = {}  # changed file -> its digest then
         self.config = self._load()  # a broken config at start: the command cannot run
         self.live = LiveSite(self.config.out)
 
@@ -132,5 +135,19 @@ class Builder:
             yield_on_timeout=True,
         ):
             now = file_signature(config_file)
-            yield bool(changes) or now != signature
+            yield bool(self._rewritten(changes)) or now != signature
             signature = now
+
+    def _rewritten(self, changes: set[tuple[watchfiles.Change, str]]) -> set[str]:
+        """The changed files whose content differs from when they last changed.
+
+        A file written again with the same bytes is no edit: a notebook that writes a file
+        into its folder and fails (so the cache does not keep it) would otherwise rebuild
+        for ever, each run rewriting the file."""
+        different = set()
+        for _, path in changes:
+            content = file_digest(Path(path))  # None: deleted
+            if self._contents.get(path, _UNSEEN) != content:
+                self._contents[path] = content
+                different.add(path)
+        return different
