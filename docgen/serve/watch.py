@@ -3,9 +3,9 @@
 It watches the notebooks folder, the user's templates and the documented packages' source
 folders. Changes docgen or editors make themselves are ignored: the output folder, the
 execution cache, hidden folders (`.ipynb_checkpoints`, `.git`), `__pycache__` and editor
-temp files; a rebuild can never trigger another one. A file written again with the same
-content (by a notebook that runs on every build because it fails) is no edit either. The config file is not watched as a
-file (editors replace it, which ends a watch on it): its signature is compared instead.
+temp files. A file written again with the same content (by a notebook that runs on every
+build because it fails) is no edit either (see `Builder`). The config file is not watched as
+a file (editors replace it, which ends a watch on it): its signature is compared instead.
 """
 
 from __future__ import annotations
