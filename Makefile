@@ -40,7 +40,7 @@ linkcheck: $(STAMP)
 	$(PY) -m docgen check site
 
 serve: $(STAMP)
-	$(PY) -m http.server --bind 127.0.0.1 --directory site 8000
+	$(PY) -m docgen serve
 
 # Every script under bench/. render.py's default corpus is the executed notebooks that
 # `make docs` leaves in site/, so the docs are built (or found up to date in the cache) first.
@@ -52,6 +52,7 @@ bench: $(STAMP) browser docs
 	$(PY) bench/search.py
 	$(PY) bench/incremental.py
 	$(PY) bench/exec.py
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf site .docgen_cache

@@ -42,6 +42,7 @@ def test_wheel_contains_the_templates(wheel: Path) -> None:
         "docgen/templates/404.html.jinja2",
         "docgen/templates/static/docgen.css",
         "docgen/templates/static/docgen.js",
+        "docgen/templates/serve/livereload.js",
     ]:
         assert name in names
 

@@ -17,6 +17,7 @@ from docgen import __version__
 from docgen.commands.build import _add_build
 from docgen.commands.check import _add_check
 from docgen.commands.clean import _add_clean
+from docgen.commands.serve import _add_serve
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 
 
@@ -35,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     _add_build(sub)
     _add_check(sub)
     _add_clean(sub)
+    _add_serve(sub)
     return p
 
 

@@ -1,0 +1,105 @@
+"""What the preview server tells browsers: the site's version, the pages each build changed,
+whether a build is running and the last failure.
+
+The builder thread writes it, the server's event loop reads it; a lock keeps the two apart.
+A browser asks with the page it shows and the version that page was served at, and hears
+whether that page must reload: only when a later build changed that page's file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What one browser tab needs to know now."""
+
+    version: int
+    reload: bool
+    building: bool
+    error: str | None
+    stopping: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "reload": self.reload,
+            "building": self.building,
+            "error": self.error,
+        }
+
+
+class LiveSite:
+    """The state of the served site, shared between the builder and the server."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self._version = 0
+        self._digests: dict[str, str] = {}  # site path -> digest of its file, as last built
+        self._changed_at: dict[str, int] = {}  # site path -> version whose build changed it
+        self._building = False
+        self._error: str | None = None
+        self._stopping = False
+
+    @property
+    def version(self) -> int:
+        with self._lock:
+            return self._version
+
+    def building(self) -> None:
+        with self._lock:
+            self._building = True
+
+    def built(self) -> list[str]:
+        """Record a successful build: the HTML pages whose files it changed (all, the first
+        time), which the browsers showing them reload. Clears the failure."""
+        digests = _html_digests(self.out)
+        with self._lock:
+            changed = sorted(
+                path
+                for path in digests.keys() | self._digests.keys()
+                if digests.get(path) != self._digests.get(path)
+            )
+            self._version += 1
+            for path in changed:
+                self._changed_at[path] = self._version
+            self._digests = digests
+            self._building = False
+            self._error = None
+            return changed
+
+    def failed(self, message: str) -> None:
+        """Record a failed build: the pages stay as the last good build left them."""
+        with self._lock:
+            self._building = False
+            self._error = message
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+
+    def state_for(self, page: str, seen: int) -> PageState:
+        """The state for a browser showing site path `page`, served at version `seen`."""
+        with self._lock:
+            return PageState(
+                version=self._version,
+                reload=self._changed_at.get(page, 0) > seen,
+                building=self._building,
+                error=self._error,
+                stopping=self._stopping,
+            )
+
+
+def _html_digests(out: Path) -> dict[str, str]:
+    """Site path -> digest of every HTML file of the site (the pages a browser can show)."""
+    if not out.is_dir():
+        return {}
+    return {
+        path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in out.rglob("*.html")
+    }

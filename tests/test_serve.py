@@ -1,0 +1,402 @@
+"""`docgen serve`: a real server on 127.0.0.1 (--port 0), driven by edits to its notebooks and
+watched in a real Chromium (skipped when /usr/bin/chromium is missing, as in test_search.py).
+
+Every server a test starts is stopped by the test (Ctrl-C, then a kill if it hangs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import run_docgen, write_notebook
+
+from docgen.serve.app import site_path, with_live_reload
+from docgen.serve.watch import is_edit
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking"]
+TAG = re.compile(rb'<script src="/_docgen_serve/livereload.js"[^>]*></script>\n')
+
+
+class Server:
+    """`docgen serve --port 0` in `project`, its output read by two threads."""
+
+    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "docgen", "serve", "--port", "0", *args],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.readers = [
+            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err))
+        ]
+        for reader in self.readers:
+            reader.start()
+        first = self.wait_for(lambda: self.out, "the Serving line")
+        match = re.fullmatch(r"Serving (http://127\.0\.0\.1:\d+/)\n", first[0])
+        assert match, first
+        self.url = match.group(1)
+
+    @staticmethod
+    def _read(stream, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+        for line in stream:
+            lines.append(line)
+
+    def wait_for(self, found, what: str, timeout: float = 60):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while not (value := found()):
+            if self.process.poll() is not None:
+                time.sleep(0.5)  # what it printed last may still be on its way
+                if value := found():
+                    break
+                pytest.fail(f"docgen serve exited ({self.process.returncode}) before {what}:\n"
+                            + "".join(self.err))
+            assert time.monotonic() < deadline, f"no {what} in {timeout} s:\n" + "".join(self.err)
+            time.sleep(0.05)
+        return value
+
+    def builds(self) -> list[str]:
+        return [line for line in self.err if line.startswith("built ")]
+
+    def wait_builds(self, count: int, timeout: float = 60) -> None:
+        self.wait_for(lambda: len(self.builds()) >= count, f"build {count}", timeout)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def stop(self) -> int:
+        """Ctrl-C, as a terminal sends it; a kill if that does not end it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for reader in self.readers:
+            reader.join(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def serve() -> Iterator:  # type: ignore[type-arg]
+    servers: list[Server] = []
+
+    def start(project: Path, *args: str, env: dict[str, str] | None = None) -> Server:
+        server = Server(project, *args, env=env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "nbs").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.docgen]\ntitle = "Demo"\nnbs = "nbs"\n')
+    write_notebook(root / "nbs" / "index.ipynb", "md:# Home\n\nThe first words.")
+    paragraphs = "\n\n".join(f"Paragraph {i} of a long page." for i in range(150))
+    write_notebook(
+        root / "nbs" / "long.ipynb",
+        "md:# Long\n\nThe top of the page.",
+        f"md:{paragraphs}",
+        "md:## Far down\n\nThe end of the page.",
+    )
+    return root
+
+
+# --- without a browser -----------------------------------------------------------------
+
+
+def test_site_path_stays_inside_the_site() -> None:
+    assert site_path("") == "index.html"
+    assert site_path("guide/") == "guide/index.html"
+    assert site_path("a/b.html") == "a/b.html"
+    assert site_path("../etc/passwd") is None
+    assert site_path("a/../../x") is None
+
+
+def test_live_reload_tag_goes_before_the_last_body_end() -> None:
+    page = b"<html><body><p>x</p></body></html>"
+    served = with_live_reload(page, "a b.html", 3)
+    assert served.endswith(b"</body></html>")
+    assert b'data-page="a b.html" data-version="3"' in served
+    assert TAG.sub(b"", served) == page
+
+
+def test_what_counts_as_an_edit(tmp_path: Path) -> None:
+    nbs, cache, out = tmp_path / "nbs", tmp_path / ".docgen_cache", tmp_path / "site"
+    watched, ignored = [nbs], [cache, out]
+    assert is_edit(nbs / "a.ipynb", watched, ignored)
+    assert is_edit(nbs / "img" / "plot.png", watched, ignored)
+    for path in [
+        nbs / ".ipynb_checkpoints" / "a-checkpoint.ipynb",
+        nbs / ".hidden" / "a.ipynb",
+        nbs / "__pycache__" / "x.pyc",
+        nbs / ".a.ipynb.swp",
+        nbs / "a.ipynb~",
+        nbs / "4913",
+        nbs / ".#a.ipynb",
+        nbs / "#a.ipynb#",
+        cache / "x",
+        out / "index.html",
+    ]:
+        assert not is_edit(path, watched, ignored), path
+    # A project inside a hidden folder is still watched.
+    hidden = tmp_path / ".work" / "nbs"
+    assert is_edit(hidden / "a.ipynb", [hidden], [])
+
+
+def test_busy_port_exits_2_naming_the_port(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_docgen("serve", "--no-exec", "--port", str(port), cwd=root, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"port {port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (root / "site").exists()
+
+
+def test_serves_what_build_writes_and_never_writes_site(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    server = serve(root, "--no-exec", env=env)
+    server.wait_builds(1)
+    built = run_docgen("build", "--no-exec", "--out", tmp_path / "built", cwd=root)
+    assert built.returncode == 0, built.stderr
+    for page in ["index.html", "long.html", "_static/docgen.css", "_static/search.js"]:
+        status, body = server.get(page)
+        assert status == 200
+        assert TAG.sub(b"", body) == (tmp_path / "built" / page).read_bytes(), page
+        assert (TAG.search(body) is not None) == page.endswith(".html")
+    assert server.get("")[1] == server.get("index.html")[1]
+    assert server.get("missing.html")[0] == 404
+    assert b"livereload" not in (tmp_path / "built" / "index.html").read_bytes()
+    assert not (root / "site").exists()
+    assert list((tmp_path / "tmp").iterdir()) != []  # the site lives in the temp folder
+    assert server.stop() == 0
+    assert list((tmp_path / "tmp").iterdir()) == []  # and goes with the server
+
+
+def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    write_notebook(
+        root / "nbs" / "slow.ipynb",
+        "import os, pathlib, time\n"
+        "pathlib.Path('../kernel.pid').write_text(str(os.getpid()))\n"
+        "time.sleep(120)",
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    server = serve(root, env=env)
+    pid_file = root / "kernel.pid"
+    server.wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the kernel's pid")
+    kernel = int(pid_file.read_text())
+    assert server.stop() == 0, "".join(server.err)
+    deadline = time.monotonic() + 5
+    while _alive(kernel) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(kernel)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert "Traceback" not in "".join(server.err)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+# --- in Chromium ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (make test installs it with apt)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    yield tab
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def open_live(page, server: Server, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Open `path` and wait until its live-reload connection is up."""
+    page.goto(server.url + path)
+    page.wait_for_function("() => window.performance.getEntriesByType('resource')"
+                           ".some(e => e.name.includes('/_docgen_serve/events'))"
+                           " || document.readyState === 'complete'")
+    time.sleep(0.3)  # the event stream's first message
+
+
+@pytest.mark.browser
+def test_prose_edit_appears_without_a_reload_by_hand(tmp_path: Path, serve, page) -> None:
+    root = project(tmp_path)
+    server = serve(root, "--no-exec")
+    server.wait_builds(1)
+    open_live(page, server, "index.html")
+    assert "The first words." in page.inner_text("main")
+    write_notebook(root / "nbs" / "index.ipynb", "md:# Home\n\nWords written later.")
+    page.wait_for_function(
+        "() => document.querySelector('main').innerText.includes('Words written later.')",
+        timeout=20_000,
+    )
+    server.wait_builds(2)
+    assert "rendered 1," in server.builds()[-1]  # only the edited page, no kernel
+
+
+@pytest.mark.browser
+def test_scroll_position_and_anchor_survive_the_reload(tmp_path: Path, serve, page) -> None:
+    root = project(tmp_path)
+    server = serve(root, "--no-exec")
+    server.wait_builds(1)
+    open_live(page, server, "long.html#far-down")
+    page.evaluate("window.scrollTo(0, 1500)")
+    page.wait_for_function("() => Math.abs(window.scrollY - 1500) < 2")
+    paragraphs = "\n\n".join(f"Paragraph {i} of a long page." for i in range(150))
+    write_notebook(
+        root / "nbs" / "long.ipynb",
+        "md:# Long\n\nThe top of the page, edited.",
+        f"md:{paragraphs}",
+        "md:## Far down\n\nThe end of the page.",
+    )
+    page.wait_for_function(
+        "() => document.querySelector('main').innerText.includes('The top of the page, edited.')",
+        timeout=20_000,
+    )
+    page.wait_for_load_state("load")
+    time.sleep(0.3)
+    assert abs(page.evaluate("window.scrollY") - 1500) < 2
+    assert page.evaluate("location.hash") == "#far-down"
+
+
+@pytest.mark.browser
+def test_broken_notebook_shows_an_overlay_until_fixed(tmp_path: Path, serve, page) -> None:
+    root = project(tmp_path)
+    server = serve(root, "--no-exec")
+    server.wait_builds(1)
+    open_live(page, server, "index.html")
+    good = (root / "nbs" / "long.ipynb").read_bytes()
+    (root / "nbs" / "long.ipynb").write_text('{"cells": [')  # a save cut short
+    overlay = page.locator("#docgen-serve-overlay")
+    overlay.wait_for(state="visible", timeout=20_000)
+    text = overlay.inner_text()
+    assert "The build failed: 1 problem." in text and "long.ipynb" in text
+    server.wait_for(lambda: "The build failed: 1 problem.\n" in server.err, "the failure")
+    cli = "".join(server.err)
+    shown = text.split("\n", 1)[1]  # below the overlay's title: the CLI's words
+    assert shown.strip() in cli
+    # The last good pages stay served, and the open page keeps its content.
+    status, body = server.get("long.html")
+    assert status == 200 and b"The top of the page." in body
+    assert "The first words." in page.inner_text("main")
+    (root / "nbs" / "long.ipynb").write_bytes(good)
+    overlay.wait_for(state="detached", timeout=20_000)
+    server.wait_builds(2)
+
+
+@pytest.mark.browser
+@pytest.mark.kernel
+def test_code_edit_reruns_only_that_notebook(tmp_path: Path, serve, page) -> None:
+    root = project(tmp_path)
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", "import time\ntime.sleep(1.5)\nprint(6*7)")
+    write_notebook(root / "nbs" / "b.ipynb", "md:# B", "print('b' * 3)")
+    server = serve(root)
+    server.wait_builds(1, timeout=120)
+    ran = [line for line in server.err if line.startswith("ran ")]
+    assert sorted(line.split()[1] for line in ran) == ["nbs/a.ipynb", "nbs/b.ipynb"]
+    open_live(page, server, "a.html")
+    assert "42" in page.inner_text("main")
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", "import time\ntime.sleep(1.5)\nprint(6*8)")
+    page.locator("#docgen-serve-running").wait_for(state="visible", timeout=20_000)
+    assert "42" in page.inner_text("main")  # the old outputs stay while it runs
+    page.wait_for_function(
+        "() => document.querySelector('main').innerText.includes('48')", timeout=60_000
+    )
+    server.wait_builds(2)
+    ran = [line.split()[1] for line in server.err if line.startswith("ran ")]
+    assert ran.count("nbs/a.ipynb") == 2 and ran.count("nbs/b.ipynb") == 1
+    assert page.locator("#docgen-serve-running").count() == 0
+
+
+def test_a_first_build_that_fails_is_told_to_the_browser(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    (root / "nbs" / "long.ipynb").write_text("not a notebook")
+    server = serve(root, "--no-exec")
+    server.wait_for(lambda: "The build failed: 1 problem.\n" in server.err, "the failure")
+    status, body = server.get("index.html")  # no site yet: a page that waits for one
+    assert status == 200 and TAG.search(body) and b"building the site" in body
+    events = server.url + "_docgen_serve/events?page=index.html&version=0"
+    with urllib.request.urlopen(events, timeout=10) as stream:
+        data = next(line for line in stream if line.startswith(b"data: "))
+    state = json.loads(data[len(b"data: ") :])
+    assert state["error"].startswith("The build failed: 1 problem.")
+    assert "long.ipynb" in state["error"] and not state["reload"]
+    assert state["error"] in "".join(server.err)  # the terminal's words
+    (root / "nbs" / "long.ipynb").unlink()
+    server.wait_builds(1)
+    assert b"The first words." in server.get("index.html")[1]
+
+
+@pytest.mark.kernel
+def test_a_failing_notebook_that_writes_files_does_not_rebuild_for_ever(
+    tmp_path: Path, serve
+) -> None:
+    root = project(tmp_path)
+    write_notebook(
+        root / "nbs" / "writer.ipynb",
+        "import pathlib\npathlib.Path('table.csv').write_text('a,b\\n1,2\\n')",
+        "raise ValueError('broken on purpose')",
+    )
+    server = serve(root)
+    server.wait_for(lambda: sum("broken on purpose" in line for line in server.err) >= 1, "run")
+    time.sleep(6)  # a loop would have run the notebook again by now, and again
+    runs = sum(line.startswith("The build failed") for line in server.err)
+    assert runs <= 2, "".join(server.err)  # the second saw the file it wrote, unchanged
