@@ -89,6 +89,12 @@ class Config:
         '["cdn.plot.ly", "*.example.org"] (`*.` accepts every subdomain). A page that loads '
         "anything from another host is a warning: the site makes no network requests.",
     )
+    timings: str = _option(
+        "cache",
+        "Where the build's timing report (_timings.json, _timings.html) goes: \"cache\" "
+        "writes it to .docgen_cache/timings/, \"publish\" puts it in the site.",
+        choices=("cache", "publish"),
+    )
     # [tool.docgen.execute]
     execute: bool = _execute_option(
         True,
@@ -134,7 +140,7 @@ class Config:
         "them (a warning) instead of failing the build.",
     )
     slow_cell: float = _execute_option(
-        1.0, "Cells that run at least this many seconds are listed in site/_timings.html."
+        1.0, "Cells that run at least this many seconds are listed in the timing report."
     )
     force: list[str] = field(
         default_factory=list,
@@ -188,6 +194,12 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
         kind = next((t for t in expected if isinstance(default, t)), str)
         raise UsageError(
             f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, not {value!r}"
+        )
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        raise UsageError(
+            f"{where}: option '{name}' must be one of {', '.join(map(repr, choices))}, "
+            f"not {value!r}"
         )
     if isinstance(default, Path) or (name == "templates" and value):
         problem = path_problem(value)

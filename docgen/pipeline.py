@@ -32,7 +32,7 @@ from docgen.site.outdir import (
 from docgen.site.provenance import page_provenance
 from docgen.site.publish import site_symbol_files
 from docgen.site.theme import check_user_templates
-from docgen.site.timings import timing_files, timing_report
+from docgen.site.timings import timing_files, timing_report, write_cached_timings
 from docgen.site.write import write_site_atomically
 
 if TYPE_CHECKING:
@@ -197,13 +197,17 @@ def _build(
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
     generated = site_symbol_files(pages, index, config, version)
+    report = None
     if runs:
         from docgen.execute.stage import worker_count
 
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
-        generated.update(timing_files(report, pages, config))
+        if config.timings == "publish":
+            generated.update(timing_files(report, pages, config))
     files = assemble_site(pages, config, generated, session.notebook_file, session.sections_of)
     write_site_atomically(config.out, files)
+    if report is not None and config.timings != "publish":
+        write_cached_timings(report, pages, config)
     statuses = [run.status for run in runs]
     return BuildReport(
         pages=pages,
