@@ -89,6 +89,17 @@ class Config:
         '["cdn.plot.ly", "*.example.org"] (`*.` accepts every subdomain). A page that loads '
         "anything from another host is a warning: the site makes no network requests.",
     )
+    run_line: bool = _option(
+        True,
+        "Head each page whose code ran with where it ran: device, Python and the versions of "
+        "the `run_line_packages` the notebook imports. false: no such line (a page whose "
+        "outputs are missing or came from a GPU run still says so).",
+    )
+    run_line_packages: list[str] = _option(
+        ["torch"],
+        "Packages the run line names, with their versions, on pages whose notebook imports "
+        'them, e.g. ["torch", "numpy"].',
+    )
     timings: str = _option(
         "cache",
         "Where the build's timing report (_timings.json, _timings.html) goes: \"cache\" "

@@ -93,10 +93,11 @@ def check_notebook_folder(config: Config) -> None:
     )
 
 
-def with_execution(page: Page, run: NotebookRun) -> Page:
+def with_execution(page: Page, run: NotebookRun, config: Config) -> Page:
     """The page with where its outputs came from, and the execute stage's warnings."""
+    provenance = page_provenance(run, config.run_line, config.run_line_packages)
     return dataclasses.replace(
-        page, provenance=page_provenance(run), warnings=[*run.warnings, *page.warnings]
+        page, provenance=provenance, warnings=[*run.warnings, *page.warnings]
     )
 
 
@@ -184,7 +185,7 @@ def _build(
         raise BuildFailed(errors)
     if runs:
         pages[: len(runs)] = [
-            with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)
+            with_execution(page, run, config) for page, run in zip(pages[: len(runs)], runs, strict=True)
         ]
     warnings = [
         *config.deprecations,
