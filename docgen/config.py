@@ -102,8 +102,8 @@ class Config:
     )
     timings: str = _option(
         "cache",
-        "Where the build's timing report (_timings.json, _timings.html) goes: \"cache\" "
-        "writes it to .docgen_cache/timings/, \"publish\" puts it in the site.",
+        'Where the build\'s timing report (_timings.json, _timings.html) goes: "cache" '
+        'writes it to .docgen_cache/timings/, "publish" puts it in the site.',
         choices=("cache", "publish"),
     )
     # [tool.docgen.execute]

@@ -185,7 +185,8 @@ def _build(
         raise BuildFailed(errors)
     if runs:
         pages[: len(runs)] = [
-            with_execution(page, run, config) for page, run in zip(pages[: len(runs)], runs, strict=True)
+            with_execution(page, run, config)
+            for page, run in zip(pages[: len(runs)], runs, strict=True)
         ]
     warnings = [
         *config.deprecations,

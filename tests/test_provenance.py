@@ -120,7 +120,11 @@ RECORDED = {
             {"packages": ["numpy", "torch"]},
             "Ran on CPU with Python 3.12.1, numpy 2.1.0, torch 2.13.0+cpu, CUDA 12.1 in 2.0 s.",
         ),
-        ("import numpy", {"packages": ["numpy", "torch"]}, "Ran on CPU with Python 3.12.1, numpy 2.1.0 in 2.0 s."),
+        (
+            "import numpy",
+            {"packages": ["numpy", "torch"]},
+            "Ran on CPU with Python 3.12.1, numpy 2.1.0 in 2.0 s.",
+        ),
         ("%time import numpy", {"packages": ["numpy"]}, "Ran on CPU with Python 3.12.1 in 2.0 s."),
         ("import torch", {"run_line": False}, ""),  # turned off
         ("#| eval: false\nimport torch", {}, ""),  # no code ran: no run line

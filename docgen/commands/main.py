@@ -18,6 +18,7 @@ from docgen.commands.build import _add_build
 from docgen.commands.check import _add_check
 from docgen.commands.clean import _add_clean
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
+from docgen.words import counted
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     except BuildFailed as e:
         _traceback(args)
         count = len(e.problems)
-        print(f"\nThe build failed: {count} problem{'s' if count > 1 else ''}.\n", file=sys.stderr)
+        print(f"\nThe build failed: {counted(count, 'problem')}.\n", file=sys.stderr)
         for problem in e.problems:
             print(f"{problem}\n", file=sys.stderr)
         return e.exit_code

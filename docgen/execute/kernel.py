@@ -362,9 +362,7 @@ class Kernel:
             self.kc.stop_channels()
             self.kc = None
 
-    async def describe(
-        self, timeout: float = 30, packages: Sequence[str] = ()
-    ) -> dict[str, Any]:
+    async def describe(self, timeout: float = 30, packages: Sequence[str] = ()) -> dict[str, Any]:
         """Where the notebook ran, as the kernel sees it, with the versions of those of
         `packages` it has imported; {} for a kernel that cannot say."""
         msg_id = self.kc.execute(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from docgen.errors import UsageError
+from docgen.words import counted
 
 
 def installed_kernels() -> list[str]:
@@ -57,7 +58,7 @@ def missing_kernel_problems(wanted: Mapping[str, Sequence[Path]]) -> dict[str, s
         shown = ", ".join(str(p) for p in paths[:5]) + (
             f" and {len(paths) - 5} more" if len(paths) > 5 else ""
         )
-        count = f"{len(paths)} notebook{'s' if len(paths) > 1 else ''}"
+        count = counted(len(paths), "notebook")
         problems[name] = (
             f"the Jupyter kernel '{name}' is not installed; the kernelspec metadata of "
             f"{count} asks for it: {shown}.\n  Installed kernels: {_listing()}. Install "
