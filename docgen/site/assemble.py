@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from docgen import __version__
 from docgen.config import Config
@@ -88,14 +88,17 @@ def assemble_site(
         files.update(page.images)
         owners.update((path, f"an image of {owner}") for path in page.images)
     theme: dict[str, bytes] = {}
-    root_404 = (re.sub(r"^https?://[^/]+", "", config.site_url.rstrip("/")) or "") + "/"
+    # Relative links, from the site's root; with site_url, the page's script bases them on
+    # its path (see 404.html.jinja2).
+    site_path = urlsplit(config.site_url).path.rstrip("/") + "/" if config.site_url else ""
     theme["404.html"] = render_template(
         env,
         "404.html.jinja2",
         "the page 404.html",
         site_title=config.title,
         nav=nav,
-        root=root_404,
+        root="",
+        site_path=site_path,
         version=__version__,
     ).encode()
     statics = [templates_dir() / "static"]

@@ -1,0 +1,174 @@
+"""The theme in a real Chromium: the 404 page at any depth of a project site and from disk,
+and `docgen check` on it. Browser tests skip when /usr/bin/chromium is missing (`make test`
+installs it with apt)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import run_docgen, write_notebook
+
+from docgen.config import load_config
+from docgen.pipeline import build
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+]
+PROJECT = "/proj/"  # where GitHub Pages serves a project site: https://user.github.io/proj/
+
+
+def make_site(root: Path, config: str = "") -> Path:
+    (root / "pyproject.toml").write_text(f'[tool.docgen]\ntitle = "Mylib"\n{config}')
+    nbs = root / "doc_nbs"
+    write_notebook(nbs / "index.ipynb", "md:# Mylib\n\nThe first paragraph of the home page.")
+    write_notebook(nbs / "guide" / "basics.ipynb", "md:# Basics\n\nHow to start.", "print(1)")
+    build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
+    return root / "site"
+
+
+class _PagesHandler(http.server.SimpleHTTPRequestHandler):
+    """A static host as GitHub Pages is one: the site under PROJECT, and its 404.html, with
+    status 404, for every address that has no file."""
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?")[0]
+        if not path.startswith(PROJECT):
+            return "/nonexistent"
+        return super().translate_path("/" + path[len(PROJECT) :])
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            body = (Path(self.directory) / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(body)
+            return None
+        return super().send_head()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator:  # type: ignore[type-arg]
+    servers = []
+
+    def start(site: Path) -> str:
+        handler = functools.partial(_PagesHandler, directory=str(site))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        servers.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    yield start
+    for httpd, thread in servers:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (make test installs it with apt)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+def styled(tab) -> bool:  # type: ignore[no-untyped-def]
+    """Whether docgen.css applies: its rules are loaded and the header is laid out by it."""
+    tab.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.site-header')).position === 'sticky'",
+        timeout=5000,
+    )
+    return True
+
+
+# --- the 404 page -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("site_url", ["", "https://user.github.io/proj/"])
+@pytest.mark.parametrize("address", ["missing.html", "guide/missing.html", "a/b/c/"])
+def test_404_is_styled_and_links_home_at_any_depth(  # type: ignore[no-untyped-def]
+    tmp_path: Path, serve, context, site_url: str, address: str
+) -> None:
+    site = make_site(tmp_path, f'site_url = "{site_url}"\n' if site_url else "")
+    base = serve(site)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    response = tab.goto(f"{base}{PROJECT}{address}")
+    assert response.status == 404 and "Page not found" in tab.content()
+    assert styled(tab)
+    home = tab.locator(".site-title")
+    tab.wait_for_function(
+        "() => document.querySelector('.site-title').href.endsWith('/proj/index.html')"
+    )
+    home.click()
+    tab.wait_for_url(f"{base}{PROJECT}index.html")
+    assert tab.locator("h1").first.inner_text().startswith("Mylib")
+    assert not errors
+
+
+@pytest.mark.parametrize("site_url", ["", "https://user.github.io/proj/"])
+def test_404_from_disk(tmp_path: Path, context, site_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = make_site(tmp_path, f'site_url = "{site_url}"\n' if site_url else "")
+    tab = context.new_page()
+    tab.goto((site / "404.html").as_uri())
+    assert styled(tab)
+    assert tab.locator(".site-title").evaluate("a => a.href") == (site / "index.html").as_uri()
+
+
+def test_404_is_not_indexed(tmp_path: Path) -> None:
+    page = (make_site(tmp_path) / "404.html").read_text()
+    assert '<meta name="robots" content="noindex">' in page
+
+
+@pytest.mark.parametrize(
+    "site_url", ["", "https://user.github.io/proj/", "https://docs.example.org"]
+)
+def test_check_finds_no_broken_link_in_the_404_page(tmp_path: Path, site_url: str) -> None:
+    make_site(tmp_path, f'site_url = "{site_url}"\n' if site_url else "")
+    done = run_docgen("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ": 0 broken" in done.stdout
+
+
+def test_check_resolves_links_into_site_url_against_the_site(tmp_path: Path) -> None:
+    site = make_site(tmp_path, 'site_url = "https://user.github.io/proj/"\n')
+    (site / "extra.html").write_text(
+        '<a href="/proj/guide/basics.html">a</a> <a href="https://user.github.io/proj/index.html">b</a>'
+        ' <a href="/proj/gone.html">c</a> <a href="https://user.github.io/proj/gone2.html">d</a>'
+    )
+    done = run_docgen("check", cwd=tmp_path)
+    assert done.returncode == 1
+    broken = [line for line in done.stdout.splitlines() if line.startswith("extra.html")]
+    assert len(broken) == 2 and "gone.html does not exist" in broken[0]
+    assert "gone2.html does not exist" in broken[1]
