@@ -62,7 +62,11 @@ class Config:
         "Folder the HTML site is written to. Each build replaces it whole, so it must be "
         "absent, empty or a site docgen wrote (one holding a .docgen-site file).",
     )
-    title: str = _option("Documentation", "Site name, shown in the header and page titles.")
+    title: str = _option(
+        "Documentation",
+        "Site name, shown in the header and page titles; by default [project].name of "
+        "pyproject.toml, else 'Documentation'.",
+    )
     kernel_name: str = _option("", "Kernel to run every notebook in; empty: each notebook's own.")
     nav: list[str] = _option(
         [], "Explicit page order: notebook paths relative to `nbs`; others follow."
@@ -354,6 +358,15 @@ def read_toml(path: Path) -> dict[str, Any]:
     return table
 
 
+def project_name(path: Path) -> str:
+    """`[project].name` of a pyproject.toml that `read_toml` has read; "" without one."""
+    if path.name != "pyproject.toml":
+        return ""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    name = data.get("project", {}).get("name", "") if isinstance(data.get("project"), dict) else ""
+    return name if isinstance(name, str) else ""
+
+
 def load_config(
     config_file: Path | None = None,
     cwd: Path | None = None,
@@ -375,6 +388,8 @@ def load_config(
         config_file = (cwd / config_file).resolve()
         values = parse_table(read_toml(config_file), str(config_file))
         root = config_file.parent
+        if "title" not in values and project_name(config_file):
+            values["title"] = project_name(config_file)
     as_written: dict[str, Path] = {}
     for key in ("nbs", "out", "templates"):
         if values.get(key) is not None:

@@ -221,3 +221,16 @@ def test_counted() -> None:
         counted(1, "match", "matches") == "1 match"
         and counted(3, "match", "matches") == "3 matches"
     )
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ('[project]\nname = "mylib"\n', "mylib"),
+        ('[project]\nname = "mylib"\n[tool.docgen]\ntitle = "My Lib"\n', "My Lib"),
+        ("[tool.docgen]\n", "Documentation"),
+    ],
+)
+def test_the_default_title_is_the_project_name(tmp_path: Path, text: str, title: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert load_config(cwd=tmp_path).title == title

@@ -172,3 +172,12 @@ def test_check_resolves_links_into_site_url_against_the_site(tmp_path: Path) -> 
     broken = [line for line in done.stdout.splitlines() if line.startswith("extra.html")]
     assert len(broken) == 2 and "gone.html does not exist" in broken[0]
     assert "gone2.html does not exist" in broken[1]
+
+
+# --- page titles and meta ------------------------------------------------------------
+
+
+def test_a_page_titled_as_the_site_names_it_once(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert "<title>Mylib</title>" in (site / "index.html").read_text()
+    assert "<title>Basics — Mylib</title>" in (site / "guide" / "basics.html").read_text()
