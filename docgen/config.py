@@ -93,6 +93,25 @@ class Config:
         '["cdn.plot.ly", "*.example.org"] (`*.` accepts every subdomain). A page that loads '
         "anything from another host is a warning: the site makes no network requests.",
     )
+    lang: str = _option("en", "Language of the pages, as a BCP 47 tag (the `lang` of <html>).")
+    logo: str = _option(
+        "", "Image shown before the site's title in the header: a file, relative to the project."
+    )
+    favicon: str = _option(
+        "", "The site's icon (.ico, .png or .svg): a file, relative to the project."
+    )
+    accent: str = _option(
+        "", 'Colour of links and highlights, a CSS colour such as "#b5179e"; empty: the theme\'s.'
+    )
+    footer: str = _option(
+        "", 'Text of the page footer (plain text); empty: "Built with docgen" and its version.'
+    )
+    extra_css: list[str] = _option(
+        [], "Stylesheets added to every page after the theme's: files, relative to the project."
+    )
+    extra_js: list[str] = _option(
+        [], "Scripts added to every page after the theme's: files, relative to the project."
+    )
     run_line: bool = _option(
         True,
         "Head each page whose code ran with where it ran: device, Python and the versions of "

@@ -181,3 +181,136 @@ def test_a_page_titled_as_the_site_names_it_once(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     assert "<title>Mylib</title>" in (site / "index.html").read_text()
     assert "<title>Basics — Mylib</title>" in (site / "guide" / "basics.html").read_text()
+
+
+# --- the theme in the browser --------------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path, serve) -> str:  # type: ignore[no-untyped-def]
+    """The small site, on a project path, with a long first page so the fold matters."""
+    return serve(make_site(tmp_path)) + PROJECT
+
+
+def background(tab) -> str:  # type: ignore[no-untyped-def]
+    return tab.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def test_at_390px_the_menu_opens_the_nav_and_the_heading_is_above_the_fold(  # type: ignore[no-untyped-def]
+    browser, served: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(served + "guide/basics.html")
+    heading = tab.locator("h1").first.bounding_box()
+    assert heading is not None and heading["y"] + heading["height"] < 844
+    nav = tab.locator(".sidebar")
+    assert not nav.is_visible()
+    tab.click(".menu-button")
+    tab.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.sidebar')).transform === 'none'"
+    )
+    assert nav.is_visible() and tab.locator(".menu-button").get_attribute("aria-expanded") == "true"
+    box = nav.bounding_box()
+    assert box is not None and box["x"] >= -1 and box["width"] <= 390
+    tab.keyboard.press("Escape")
+    assert tab.locator(".menu-button").get_attribute("aria-expanded") == "false"
+    context.close()
+
+
+def test_dark_mode_follows_the_system(context, served: str) -> None:  # type: ignore[no-untyped-def]
+    tab = context.new_page()
+    tab.emulate_media(color_scheme="light")
+    tab.goto(served + "index.html")
+    light = background(tab)
+    tab.emulate_media(color_scheme="dark")
+    assert background(tab) != light
+    assert tab.evaluate(
+        "getComputedStyle(document.querySelector('.highlight .k') || document.body).color"
+    )
+
+
+def test_the_theme_toggle_is_remembered(context, served: str) -> None:  # type: ignore[no-untyped-def]
+    tab = context.new_page()
+    tab.emulate_media(color_scheme="light")
+    tab.goto(served + "index.html")
+    light = background(tab)
+    tab.click(".theme-toggle")
+    dark = background(tab)
+    assert dark != light and tab.get_attribute(".theme-toggle", "aria-pressed") == "true"
+    tab.goto(served + "guide/basics.html")  # another page, and a reload: still dark
+    assert background(tab) == dark
+    tab.reload()
+    assert background(tab) == dark
+    tab.click(".theme-toggle")
+    tab.emulate_media(color_scheme="dark")  # light was chosen: the system's dark is overruled
+    assert background(tab) == light
+
+
+def test_the_copy_button_copies_the_code_only(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    tab = context.new_page()
+    tab.goto(served + "guide/basics.html")
+    tab.hover(".cell-input")
+    tab.click(".cell-input .copy-button")
+    assert tab.evaluate("navigator.clipboard.readText()") == "print(1)"
+    context.close()
+
+
+def test_tab_reaches_the_skip_link_first(context, served: str) -> None:  # type: ignore[no-untyped-def]
+    tab = context.new_page()
+    tab.goto(served + "guide/basics.html")
+    tab.keyboard.press("Tab")
+    assert tab.evaluate("document.activeElement.className") == "skip-link"
+    assert tab.evaluate("getComputedStyle(document.activeElement).top") != "-48px"
+    tab.keyboard.press("Enter")
+    assert tab.evaluate("location.hash") == "#main"
+
+
+def test_heading_anchors_are_focusable(context, served: str) -> None:  # type: ignore[no-untyped-def]
+    tab = context.new_page()
+    tab.goto(served + "guide/basics.html")
+    anchor = tab.locator("h1 .anchor, h2 .anchor").first
+    anchor.focus()
+    assert tab.evaluate("document.activeElement.classList.contains('anchor')")
+    assert anchor.evaluate("a => getComputedStyle(a).opacity") == "1"
+
+
+# --- theme options -------------------------------------------------------------------
+
+
+def test_theme_options_reach_every_page(tmp_path: Path) -> None:
+    (tmp_path / "brand").mkdir()
+    for name in ("logo.svg", "icon.png", "extra.css", "extra.js"):
+        (tmp_path / "brand" / name).write_text(f"/* {name} */")
+    site = make_site(
+        tmp_path,
+        'lang = "pt-BR"\nlogo = "brand/logo.svg"\nfavicon = "brand/icon.png"\n'
+        'accent = "#b5179e"\nfooter = "© Mylib authors"\n'
+        'extra_css = ["brand/extra.css"]\nextra_js = ["brand/extra.js"]\n',
+    )
+    for page, root in (("index.html", ""), ("guide/basics.html", "../"), ("404.html", "")):
+        html = (site / page).read_text()
+        assert '<html lang="pt-BR">' in html
+        assert f'<img class="logo" src="{root}_static/user/logo.svg" alt="">' in html
+        assert f'<link rel="icon" href="{root}_static/user/icon.png">' in html
+        assert "--accent: #b5179e;" in html
+        assert '<footer class="site-footer">© Mylib authors</footer>' in html
+        assert f'<link rel="stylesheet" href="{root}_static/user/extra.css">' in html
+        assert f'<script src="{root}_static/user/extra.js"></script>' in html
+    assert (site / "_static" / "user" / "extra.js").read_text() == "/* extra.js */"
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('accent = "red; } body { display: none"', "option 'accent' must be a CSS colour"),
+        ('lang = "en\\" onload=\\"x"', "option 'lang' must be a language tag"),
+        ('logo = "missing.svg"', "option 'logo' names"),
+    ],
+)
+def test_bad_theme_options_are_usage_errors(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.docgen]\n{line}\n")
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home")
+    done = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr, done.stderr

@@ -12,8 +12,9 @@ from docgen import __version__
 from docgen.config import Config
 from docgen.model import Page, Source
 from docgen.notebooks.node import dumps_v4
-from docgen.render.code import pygments_css
+from docgen.render.code import dark_pygments_css, pygments_css
 from docgen.render.page import _root_of
+from docgen.site.branding import branding_context, branding_files
 from docgen.site.nav import navigation
 from docgen.site.outdir import join_site_files
 from docgen.site.search import SectionsOf, search_files
@@ -61,6 +62,7 @@ def assemble_site(
     `notebook_files` and `sections_of` (the search index's) may answer from a build session.
     """
     env = template_environment(config.templates)
+    env.globals["theme"] = branding_context(config)
     nav = navigation(pages)
     files: dict[str, bytes] = {}
     owners: dict[str, str] = {}
@@ -108,7 +110,8 @@ def assemble_site(
         for path in sorted(static.rglob("*")):
             if path.is_file():
                 theme[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
-    theme[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
+    theme[f"{STATIC_DIR}/pygments.css"] = (pygments_css() + dark_pygments_css()).encode()
+    theme.update(branding_files(config))
     theme.update(search_files(pages, sections_of))
     theme[".nojekyll"] = b""
     theme.update(generated or {})

@@ -73,11 +73,14 @@ def timing_files(
     """The report as `_timings.json` and `_timings.html`; `root` is the site's root as seen
     from the folder they are written to ("" at the site's root)."""
     from docgen import __version__
+    from docgen.site.branding import branding_context
     from docgen.site.nav import navigation
     from docgen.site.theme import template_environment
 
+    env = template_environment(config.templates)
+    env.globals["theme"] = branding_context(config)
     html = render_template(
-        template_environment(config.templates),
+        env,
         "timings.html.jinja2",
         f"the timing report {REPORT_HTML}",
         site_title=config.title,
