@@ -17,6 +17,7 @@ from docgen import __version__
 from docgen.commands.build import _add_build
 from docgen.commands.check import _add_check
 from docgen.commands.clean import _add_clean
+from docgen.commands.init import _add_init
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from docgen.words import counted
 
@@ -36,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     _add_build(sub)
     _add_check(sub)
     _add_clean(sub)
+    _add_init(sub)
     return p
 
 
