@@ -314,3 +314,38 @@ def test_bad_theme_options_are_usage_errors(tmp_path: Path, line: str, message: 
     write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home")
     done = run_docgen("build", "--no-exec", cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_meta_with_site_url(tmp_path: Path) -> None:
+    site = make_site(tmp_path, 'site_url = "https://user.github.io/proj"\n')
+    home = (site / "index.html").read_text()
+    assert '<link rel="canonical" href="https://user.github.io/proj/index.html">' in home
+    assert '<meta name="description" content="The first paragraph of the home page.">' in home
+    assert '<meta property="og:title" content="Mylib">' in home
+    assert (
+        '<meta property="og:description" content="The first paragraph of the home page.">' in home
+    )
+    basics = (site / "guide" / "basics.html").read_text()
+    assert 'href="https://user.github.io/proj/guide/basics.html"' in basics
+    sitemap = (site / "sitemap.xml").read_text()
+    assert "<loc>https://user.github.io/proj/guide/basics.html</loc>" in sitemap
+    assert "404.html" not in sitemap
+    assert run_docgen("check", cwd=tmp_path).returncode == 0  # canonical links into the site
+
+
+def test_no_canonical_or_sitemap_without_site_url(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    home = (site / "index.html").read_text()
+    assert "canonical" not in home and "og:title" not in home
+    assert not (site / "sitemap.xml").exists()
+
+
+def test_description_is_the_first_paragraph_shortened() -> None:
+    from docgen.site.meta import description
+
+    assert description(
+        '<h1>T</h1><p class="x"></p><p>A <b>bold</b> &amp; <a>linked</a>\nstart.</p><p>Next</p>'
+    ) == ("A bold & linked start.")
+    long = description("<p>" + "word " * 100 + "</p>")
+    assert len(long) <= 201 and long.endswith("word…")
+    assert description("<pre>code</pre>") == ""

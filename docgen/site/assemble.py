@@ -15,6 +15,7 @@ from docgen.notebooks.node import dumps_v4
 from docgen.render.code import dark_pygments_css, pygments_css
 from docgen.render.page import _root_of
 from docgen.site.branding import branding_context, branding_files
+from docgen.site.meta import description, public_base, sitemap
 from docgen.site.nav import navigation
 from docgen.site.outdir import join_site_files
 from docgen.site.search import SectionsOf, search_files
@@ -81,6 +82,8 @@ def assemble_site(
             if page.source.generated
             else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
             version=__version__,
+            site_url=public_base(config.site_url),
+            description=description(page.body),
         )
         owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
         files[page.url] = html.encode()
@@ -114,5 +117,7 @@ def assemble_site(
     theme.update(branding_files(config))
     theme.update(search_files(pages, sections_of))
     theme[".nojekyll"] = b""
+    if config.site_url:
+        theme["sitemap.xml"] = sitemap([page.url for page in pages], config.site_url)
     theme.update(generated or {})
     return join_site_files(files, owners, theme)
