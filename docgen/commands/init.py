@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -87,13 +88,18 @@ def _add_init(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_init)
 
 
-def _pyproject(path: Path) -> dict:
+def _pyproject(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(
             f"{path} cannot be read as TOML ({e}); fix it, then run docgen init again"
         ) from e
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _module_of(name: str, root: Path) -> str:
@@ -124,10 +130,10 @@ def init_project(root: Path) -> tuple[list[str], list[str]]:
 
     pyproject = root / "pyproject.toml"
     data = _pyproject(pyproject) if pyproject.exists() else {}
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    project: dict[str, Any] = _table(data, "project")
     name = str(project.get("name") or root.resolve().name or "Documentation")
     module = _module_of(name, root)
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    tool = _table(data, "tool")
     if "docgen" in tool:
         skipped.append("pyproject.toml: it already has a [tool.docgen] table")
     else:

@@ -46,7 +46,7 @@ def page_provenance(
             for name in packages
             if name in imported and recorded.get(name)
         ]
-        shown = {
+        shown: dict[str, Any] = {
             key: run.provenance[key]
             for key in ("device", "python", "seconds", "date")
             if key in run.provenance
