@@ -349,3 +349,42 @@ def test_description_is_the_first_paragraph_shortened() -> None:
     long = description("<p>" + "word " * 100 + "</p>")
     assert len(long) <= 201 and long.endswith("word…")
     assert description("<pre>code</pre>") == ""
+
+
+# --- colours -------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_ansi_colours_meet_wcag_aa_on_light_and_dark_backgrounds() -> None:
+    import re
+
+    from docgen.site.theme import templates_dir
+
+    css = (templates_dir() / "static" / "docgen.css").read_text()
+    blocks = re.findall(r':root(?:\[data-theme="dark"\])? \{([^}]*)\}', css)
+    light = dict(re.findall(r"--([\w-]+): (#[0-9a-f]{6})", blocks[0]))
+    for block in blocks[1:]:
+        if "--ansi-" in block:
+            light.update(re.findall(r"--(ansi-[\w-]+): (#[0-9a-f]{6})", block))
+            break
+    dark_blocks = re.findall(r':root\[data-theme="dark"\] \{([^}]*)\}', css)
+    dark = {k: v for b in dark_blocks for k, v in re.findall(r"--([\w-]+): (#[0-9a-f]{6})", b)}
+    names = re.findall(r"\.ansi-([a-z-]+)-fg \{ color: var\(--ansi-\1\); \}", css)
+    assert len(names) == 16
+    for palette in (light, dark):
+        for name in names:
+            for background in ("bg", "panel", "stderr-bg", "error-bg"):
+                ratio = contrast(palette[f"ansi-{name}"], palette[background])
+                assert ratio >= 4.5, f"ansi {name} on {background}: {ratio:.2f}"
