@@ -388,3 +388,25 @@ def test_ansi_colours_meet_wcag_aa_on_light_and_dark_backgrounds() -> None:
             for background in ("bg", "panel", "stderr-bg", "error-bg"):
                 ratio = contrast(palette[f"ansi-{name}"], palette[background])
                 assert ratio >= 4.5, f"ansi {name} on {background}: {ratio:.2f}"
+
+
+def test_the_current_page_is_scrolled_into_view_in_a_long_sidebar(  # type: ignore[no-untyped-def]
+    tmp_path: Path, serve, browser
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\ntitle = "Mylib"\n')
+    for i in range(60):
+        write_notebook(tmp_path / "doc_nbs" / f"page{i:02d}.ipynb", f"md:# Page number {i}")
+    build(load_config(cwd=tmp_path, overrides={"execute": False}), log=lambda _: None)
+    base = serve(tmp_path / "site") + PROJECT
+    context = browser.new_context(viewport={"width": 1280, "height": 600})
+    tab = context.new_page()
+    tab.goto(base + "page59.html")
+    current = tab.locator(".sidebar li.current")
+    assert current.count() == 1
+    inside = tab.evaluate(
+        "() => { const s = document.querySelector('.sidebar').getBoundingClientRect();"
+        " const c = document.querySelector('.sidebar li.current').getBoundingClientRect();"
+        " return c.top >= s.top && c.bottom <= s.bottom; }"
+    )
+    assert inside
+    context.close()
