@@ -31,7 +31,9 @@ def make_site(root: Path, config: str = "") -> Path:
     (root / "pyproject.toml").write_text(f'[tool.docgen]\ntitle = "Mylib"\n{config}')
     nbs = root / "doc_nbs"
     write_notebook(nbs / "index.ipynb", "md:# Mylib\n\nThe first paragraph of the home page.")
-    write_notebook(nbs / "guide" / "basics.ipynb", "md:# Basics\n\nHow to start.", "print(1)")
+    write_notebook(
+        nbs / "guide" / "basics.ipynb", "md:# Basics\n\nHow to start.\n\n## Next", "print(1)"
+    )
     build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
     return root / "site"
 
@@ -215,6 +217,10 @@ def test_at_390px_the_menu_opens_the_nav_and_the_heading_is_above_the_fold(  # t
     assert box is not None and box["x"] >= -1 and box["width"] <= 390
     tab.keyboard.press("Escape")
     assert tab.locator(".menu-button").get_attribute("aria-expanded") == "false"
+    # the page's contents: collapsed above the page, not beside it
+    assert not tab.locator(".toc").is_visible()
+    contents = tab.locator(".toc-inline")
+    assert contents.is_visible() and contents.get_attribute("open") is None
     context.close()
 
 
