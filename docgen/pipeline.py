@@ -208,7 +208,9 @@ def _build(
             generated.update(timing_files(report, pages, config))
     files = assemble_site(pages, config, generated, session.notebook_file, session.sections_of)
     write_site_atomically(config.out, files)
-    if report is not None and config.timings != "publish":
+    # Only a build that executes keeps a report in the cache folder: one that only renders
+    # leaves the project as it was.
+    if report is not None and config.execute and config.timings != "publish":
         write_cached_timings(report, pages, config)
     statuses = [run.status for run in runs]
     return BuildReport(

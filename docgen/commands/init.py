@@ -15,9 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from docgen.config import CACHE_DIR
 from docgen.errors import UsageError
 
@@ -146,6 +143,10 @@ def init_project(root: Path) -> tuple[list[str], list[str]]:
         table.append("")
         _append(pyproject, "\n".join(table) if pyproject.exists() else "\n".join(table[1:]))
         done.append(f"{'added [tool.docgen] to' if data else 'wrote'} pyproject.toml")
+
+    # Imported here: nbformat is slow to import, and every docgen command imports this module.
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     index = root / "doc_nbs" / "index.ipynb"
     if index.exists():
