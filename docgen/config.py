@@ -62,7 +62,11 @@ class Config:
         "Folder the HTML site is written to. Each build replaces it whole, so it must be "
         "absent, empty or a site docgen wrote (one holding a .docgen-site file).",
     )
-    title: str = _option("Documentation", "Site name, shown in the header and page titles.")
+    title: str = _option(
+        "Documentation",
+        "Site name, shown in the header and page titles; by default [project].name of "
+        "pyproject.toml, else 'Documentation'.",
+    )
     kernel_name: str = _option("", "Kernel to run every notebook in; empty: each notebook's own.")
     nav: list[str] = _option(
         [], "Explicit page order: notebook paths relative to `nbs`; others follow."
@@ -88,6 +92,42 @@ class Config:
         "Hosts the site may load images, scripts, stylesheets and frames from, e.g. "
         '["cdn.plot.ly", "*.example.org"] (`*.` accepts every subdomain). A page that loads '
         "anything from another host is a warning: the site makes no network requests.",
+    )
+    lang: str = _option("en", "Language of the pages, as a BCP 47 tag (the `lang` of <html>).")
+    logo: str = _option(
+        "", "Image shown before the site's title in the header: a file, relative to the project."
+    )
+    favicon: str = _option(
+        "", "The site's icon (.ico, .png or .svg): a file, relative to the project."
+    )
+    accent: str = _option(
+        "", 'Colour of links and highlights, a CSS colour such as "#b5179e"; empty: the theme\'s.'
+    )
+    footer: str = _option(
+        "", 'Text of the page footer (plain text); empty: "Built with docgen" and its version.'
+    )
+    extra_css: list[str] = _option(
+        [], "Stylesheets added to every page after the theme's: files, relative to the project."
+    )
+    extra_js: list[str] = _option(
+        [], "Scripts added to every page after the theme's: files, relative to the project."
+    )
+    run_line: bool = _option(
+        True,
+        "Head each page whose code ran with where it ran: device, Python and the versions of "
+        "the `run_line_packages` the notebook imports. false: no such line (a page whose "
+        "outputs are missing or came from a GPU run still says so).",
+    )
+    run_line_packages: list[str] = _option(
+        ["torch"],
+        "Packages the run line names, with their versions, on pages whose notebook imports "
+        'them, e.g. ["torch", "numpy"].',
+    )
+    timings: str = _option(
+        "cache",
+        'Where the build\'s timing report (_timings.json, _timings.html) goes: "cache" '
+        'writes it to .docgen_cache/timings/, "publish" puts it in the site.',
+        choices=("cache", "publish"),
     )
     # [tool.docgen.execute]
     execute: bool = _execute_option(
@@ -134,7 +174,7 @@ class Config:
         "them (a warning) instead of failing the build.",
     )
     slow_cell: float = _execute_option(
-        1.0, "Cells that run at least this many seconds are listed in site/_timings.html."
+        1.0, "Cells that run at least this many seconds are listed in the timing report."
     )
     force: list[str] = field(
         default_factory=list,
@@ -188,6 +228,12 @@ def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) ->
         kind = next((t for t in expected if isinstance(default, t)), str)
         raise UsageError(
             f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, not {value!r}"
+        )
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        raise UsageError(
+            f"{where}: option '{name}' must be one of {', '.join(map(repr, choices))}, "
+            f"not {value!r}"
         )
     if isinstance(default, Path) or (name == "templates" and value):
         problem = path_problem(value)
@@ -331,6 +377,15 @@ def read_toml(path: Path) -> dict[str, Any]:
     return table
 
 
+def project_name(path: Path) -> str:
+    """`[project].name` of a pyproject.toml that `read_toml` has read; "" without one."""
+    if path.name != "pyproject.toml":
+        return ""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    name = data.get("project", {}).get("name", "") if isinstance(data.get("project"), dict) else ""
+    return name if isinstance(name, str) else ""
+
+
 def load_config(
     config_file: Path | None = None,
     cwd: Path | None = None,
@@ -352,6 +407,8 @@ def load_config(
         config_file = (cwd / config_file).resolve()
         values = parse_table(read_toml(config_file), str(config_file))
         root = config_file.parent
+        if "title" not in values and project_name(config_file):
+            values["title"] = project_name(config_file)
     as_written: dict[str, Path] = {}
     for key in ("nbs", "out", "templates"):
         if values.get(key) is not None:

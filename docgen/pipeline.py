@@ -32,7 +32,7 @@ from docgen.site.outdir import (
 from docgen.site.provenance import page_provenance
 from docgen.site.publish import site_symbol_files
 from docgen.site.theme import check_user_templates
-from docgen.site.timings import timing_files, timing_report
+from docgen.site.timings import timing_files, timing_report, write_cached_timings
 from docgen.site.write import write_site_atomically
 
 if TYPE_CHECKING:
@@ -93,10 +93,11 @@ def check_notebook_folder(config: Config) -> None:
     )
 
 
-def with_execution(page: Page, run: NotebookRun) -> Page:
+def with_execution(page: Page, run: NotebookRun, config: Config) -> Page:
     """The page with where its outputs came from, and the execute stage's warnings."""
+    provenance = page_provenance(run, config.run_line, config.run_line_packages)
     return dataclasses.replace(
-        page, provenance=page_provenance(run), warnings=[*run.warnings, *page.warnings]
+        page, provenance=provenance, warnings=[*run.warnings, *page.warnings]
     )
 
 
@@ -184,7 +185,8 @@ def _build(
         raise BuildFailed(errors)
     if runs:
         pages[: len(runs)] = [
-            with_execution(page, run) for page, run in zip(pages[: len(runs)], runs, strict=True)
+            with_execution(page, run, config)
+            for page, run in zip(pages[: len(runs)], runs, strict=True)
         ]
     warnings = [
         *config.deprecations,
@@ -197,13 +199,19 @@ def _build(
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
     generated = site_symbol_files(pages, index, config, version)
+    report = None
     if runs:
         from docgen.execute.stage import worker_count
 
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
-        generated.update(timing_files(report, pages, config))
+        if config.timings == "publish":
+            generated.update(timing_files(report, pages, config))
     files = assemble_site(pages, config, generated, session.notebook_file, session.sections_of)
     write_site_atomically(config.out, files)
+    # Only a build that executes keeps a report in the cache folder: one that only renders
+    # leaves the project as it was.
+    if report is not None and config.execute and config.timings != "publish":
+        write_cached_timings(report, pages, config)
     statuses = [run.status for run in runs]
     return BuildReport(
         pages=pages,

@@ -204,3 +204,33 @@ def test_nav_entry_naming_no_notebook_is_still_an_error(tmp_path: Path) -> None:
     assert (
         result.returncode == 1 and "nav lists gone.ipynb, which is not a notebook" in result.stderr
     )
+
+
+def test_counts_are_in_the_singular_for_one(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Page\n\n![gone](nowhere.png)")
+    done = run_docgen("build", "--no-exec", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "built 1 page into " in done.stdout and done.stdout.rstrip().endswith("(1 warning)")
+
+
+def test_counted() -> None:
+    from docgen.words import counted
+
+    assert [counted(n, "page") for n in (0, 1, 2)] == ["0 pages", "1 page", "2 pages"]
+    assert (
+        counted(1, "match", "matches") == "1 match"
+        and counted(3, "match", "matches") == "3 matches"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ('[project]\nname = "mylib"\n', "mylib"),
+        ('[project]\nname = "mylib"\n[tool.docgen]\ntitle = "My Lib"\n', "My Lib"),
+        ("[tool.docgen]\n", "Documentation"),
+    ],
+)
+def test_the_default_title_is_the_project_name(tmp_path: Path, text: str, title: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert load_config(cwd=tmp_path).title == title

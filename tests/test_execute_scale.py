@@ -21,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_output
 
 import docgen.execute.kernel
 from docgen.config import load_config
-from docgen.errors import BuildFailed
+from docgen.errors import BuildFailed, UsageError
 from docgen.execute.gpus import Gpu
 from docgen.execute.stage import Machine, detect_machine
 from docgen.pipeline import BuildReport, build
@@ -227,14 +227,19 @@ def test_provenance_timings_and_warm_kernels_in_their_notebooks_folder(tmp_path:
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", provenance["date"]
     )
 
-    timings = json.loads((tmp_path / "site" / "_timings.json").read_text())
+    # build telemetry stays out of the published site: it goes to the cache folder
+    assert not list((tmp_path / "site").glob("_timings.*"))
+    reports = tmp_path / ".docgen_cache" / "timings"
+    timings = json.loads((reports / "_timings.json").read_text())
     assert timings["cache"] == {"hits": 0, "runs": 3}
     slow = {n["notebook"]: n["slow_cells"] for n in timings["notebooks"]}
     assert [c["cell"] for c in slow["index.ipynb"]] == [2] and slow["one/index.ipynb"] == []
-    assert "cell 2: <code>import time</code>" in (tmp_path / "site" / "_timings.html").read_text()
+    html = (reports / "_timings.html").read_text()
+    assert "cell 2: <code>import time</code>" in html
+    assert 'href="../../site/_static/docgen.css"' in html  # styled, from the cache folder
 
     build_in(tmp_path)  # from the cache: the slow cell is still reported, as a cache hit
-    timings = json.loads((tmp_path / "site" / "_timings.json").read_text())
+    timings = json.loads((reports / "_timings.json").read_text())
     assert timings["cache"] == {"hits": 3, "runs": 0}
     assert [n["slow_cells"][0]["cell"] for n in timings["notebooks"] if n["slow_cells"]] == [2]
 
@@ -383,3 +388,19 @@ def test_interrupt_shuts_every_kernel_down_and_keeps_the_previous_site(
     assert processes_in(nbs.resolve()) == []
     assert snapshot(tmp_path / "site") == before
     assert [p.name for p in tmp_path.glob(".site*")] == [".site.lock"]  # no half-written site
+
+
+def test_timings_publish_puts_the_report_in_the_site(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\ntimings = "publish"\n')
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home", "print(1)")
+    build_in(tmp_path)
+    site = tmp_path / "site"
+    assert json.loads((site / "_timings.json").read_text())["cache"]["runs"] == 1
+    assert 'href="_static/docgen.css"' in (site / "_timings.html").read_text()
+    assert not (tmp_path / ".docgen_cache" / "timings").exists()
+
+
+def test_timings_rejects_an_unknown_place(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\ntimings = "site"\n')
+    with pytest.raises(UsageError, match="option 'timings' must be one of 'cache', 'publish'"):
+        load_config(cwd=tmp_path)

@@ -9,6 +9,7 @@ import signal
 import stat
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -153,7 +154,7 @@ class FakeKernel:
         self.recorder.log("done", self.path.stem)
         return nb
 
-    async def describe(self) -> dict[str, str]:
+    async def describe(self, timeout: float = 30, packages: Sequence[str] = ()) -> dict[str, str]:
         return {"python": "3.x"}
 
     async def shutdown(self) -> None:

@@ -304,10 +304,16 @@ def test_notebook_whose_page_is_a_generated_file_is_an_error(
 def test_notebook_named_like_the_timing_report_is_an_error(tmp_path: Path) -> None:
     write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home", "1 + 1")
     write_notebook(tmp_path / "doc_nbs" / "_timings.ipynb", "md:# Mine")
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen]\ntimings = "publish"\n')
     result = run_docgen("build", cwd=tmp_path)
     assert result.returncode == 1
     assert "_timings.ipynb would be _timings.html, which docgen writes itself" in result.stderr
     assert not (tmp_path / "site").exists()
+    # by default the report goes to the cache folder, and the name is the notebook's
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen]\n")
+    result = run_docgen("build", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Mine" in (tmp_path / "site" / "_timings.html").read_text()
 
 
 def test_every_generated_file_is_protected_by_the_file_map() -> None:

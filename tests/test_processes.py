@@ -147,7 +147,7 @@ def docgen_command(*args: str) -> list[str]:
 @pytest.mark.parametrize(
     "last_cell, args, code, message",
     [
-        ("print('done')", (), 0, "built 1 pages"),
+        ("print('done')", (), 0, "built 1 page into"),
         ("raise ValueError('broken on purpose')", (), 1, "ValueError: broken on purpose"),
         ("import time\ntime.sleep(30)", ("--timeout", "2"), 1, "did not finish within 2 s"),
         ("import os\nos._exit(3)", (), 1, "the kernel died"),

@@ -106,7 +106,10 @@ def test_toc_prev_next_and_current_page(site: Path) -> None:
         .group(0)
         .split('class="')[2]
     )
-    assert '<li class="current"><a href="../guide/basics.html">Basics</a></li>' in basics
+    assert (
+        '<li class="current"><a href="../guide/basics.html" aria-current="page">Basics</a></li>'
+        in basics
+    )
 
 
 def test_every_local_link_and_asset_exists(site: Path) -> None:

@@ -30,7 +30,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
     )
     assert built.returncode == 0, built.stdout + built.stderr
-    (found,) = dist.glob("docgen-*.whl")
+    (found,) = dist.glob("docgen_nb-*.whl")
     return found
 
 
@@ -84,3 +84,14 @@ def test_site_builds_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> No
     page = (project / "site" / "index.html").read_text()
     assert "From the wheel" in page and "42\n</pre>" in page
     assert (project / "site" / "_static" / "docgen.css").is_file()
+
+
+def test_wheel_has_its_own_distribution_name(wheel: Path) -> None:
+    # `docgen` on the package index is an unrelated project; the distribution is docgen-nb
+    # while the import package and the command stay `docgen`.
+    with zipfile.ZipFile(wheel) as zf:
+        (metadata,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        text = zf.read(metadata).decode()
+        entry_points = zf.read(metadata.replace("METADATA", "entry_points.txt")).decode()
+    assert "\nName: docgen-nb\n" in text
+    assert "docgen = docgen.commands.main:main" in entry_points

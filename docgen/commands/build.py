@@ -8,6 +8,7 @@ from pathlib import Path
 
 from docgen.config import load_config, path_problem
 from docgen.errors import UsageError
+from docgen.words import counted
 
 
 def _folder(text: str) -> Path:
@@ -101,8 +102,9 @@ def _run_build(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
-        f"built {len(report.pages)} pages into {report.out} in {report.seconds:.1f} s"
-        + (f" ({len(report.warnings)} warnings)" if report.warnings else "")
+        f"built {counted(len(report.pages), 'page')} into {report.out} in "
+        f"{report.seconds:.1f} s"
+        + (f" ({counted(len(report.warnings), 'warning')})" if report.warnings else "")
     )
     return 0
 

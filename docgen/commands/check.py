@@ -172,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         ignore=args.ignore,
         http=options,
         log=lambda m: print(m, file=sys.stderr),
+        site_url=config.site_url,
     )
     for warning in [*warnings, *report.warnings]:
         print(f"warning: {warning}", file=sys.stderr)

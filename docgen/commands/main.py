@@ -17,8 +17,10 @@ from docgen import __version__
 from docgen.commands.build import _add_build
 from docgen.commands.check import _add_check
 from docgen.commands.clean import _add_clean
+from docgen.commands.init import _add_init
 from docgen.commands.serve import _add_serve
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
+from docgen.words import counted
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     _add_build(sub)
     _add_check(sub)
     _add_clean(sub)
+    _add_init(sub)
     _add_serve(sub)
     return p
 
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except BuildFailed as e:
         _traceback(args)
         count = len(e.problems)
-        print(f"\nThe build failed: {count} problem{'s' if count > 1 else ''}.\n", file=sys.stderr)
+        print(f"\nThe build failed: {counted(count, 'problem')}.\n", file=sys.stderr)
         for problem in e.problems:
             print(f"{problem}\n", file=sys.stderr)
         return e.exit_code

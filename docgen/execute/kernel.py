@@ -69,10 +69,32 @@ else:
         info["cuda"] = f"{m.group(1)}.{m.group(2)}" if m else ""
     except Exception:
         pass
+# The run line's packages (`run_line_packages`) that the kernel has imported, with versions.
+versions = {}
+for name in PACKAGES:
+    module = sys.modules.get(name)
+    if module is None:
+        continue
+    version = getattr(module, "__version__", None)
+    if not isinstance(version, str):
+        try:
+            import importlib.metadata as md
+            version = md.version(name)
+        except Exception:
+            version = ""
+    versions[name] = version
+info["packages"] = versions
 """
-_PROBE_EXPRESSION = (
-    f"(lambda ns: (exec({_PROBE!r}, ns), __import__('json').dumps(ns['info']))[1])({{}})"
-)
+
+
+def probe_expression(packages: Sequence[str] = ()) -> str:
+    """The silent request's expression: the probe, run in a fresh namespace that holds only
+    the package names to report, evaluating to the probe's findings as JSON."""
+    names = [str(p) for p in packages]
+    return (
+        f"(lambda ns: (exec({_PROBE!r}, ns), __import__('json').dumps(ns['info']))[1])"
+        f"({{'PACKAGES': {names!r}}})"
+    )
 
 
 def _cell_excerpt(source: str, lines: int = 4) -> str:
@@ -340,10 +362,14 @@ class Kernel:
             self.kc.stop_channels()
             self.kc = None
 
-    async def describe(self, timeout: float = 30) -> dict[str, Any]:
-        """Where the notebook ran, as the kernel sees it; {} for a kernel that cannot say."""
+    async def describe(self, timeout: float = 30, packages: Sequence[str] = ()) -> dict[str, Any]:
+        """Where the notebook ran, as the kernel sees it, with the versions of those of
+        `packages` it has imported; {} for a kernel that cannot say."""
         msg_id = self.kc.execute(
-            "", silent=True, store_history=False, user_expressions={"p": _PROBE_EXPRESSION}
+            "",
+            silent=True,
+            store_history=False,
+            user_expressions={"p": probe_expression(packages)},
         )
         try:
             reply = await self._reply(msg_id, timeout)

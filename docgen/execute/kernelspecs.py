@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen.errors import UsageError
+from docgen.words import counted
 
 
 def _kernel_dirs() -> list[str]:
@@ -113,7 +114,7 @@ def missing_kernel_problems(wanted: Mapping[str, Sequence[Path]]) -> dict[str, s
         shown = ", ".join(str(p) for p in paths[:5]) + (
             f" and {len(paths) - 5} more" if len(paths) > 5 else ""
         )
-        count = f"{len(paths)} notebook{'s' if len(paths) > 1 else ''}"
+        count = counted(len(paths), "notebook")
         problems[name] = (
             f"the Jupyter kernel '{name}' is not installed; the kernelspec metadata of "
             f"{count} asks for it: {shown}.\n  Installed kernels: {_listing()}. Install "

@@ -73,6 +73,11 @@ def _imports(source: str) -> Iterator[tuple[str, int]]:
                     yield alias.name, node.level
 
 
+def imported_names(sources: Iterable[str]) -> set[str]:
+    """The top-level names of the modules that some code cells import (absolute imports)."""
+    return {name for source in sources for name, level in _imports(_python(source)) if not level}
+
+
 def _in_project(path: Path, root: Path) -> bool:
     if not path.is_relative_to(root):
         return False

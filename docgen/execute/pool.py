@@ -40,7 +40,9 @@ class PoolKernel(Protocol):
     async def run(
         self, nb: nbformat.NotebookNode, timeout: int, on_cell: Callable[[int], None] | None
     ) -> nbformat.NotebookNode: ...
-    async def describe(self) -> dict[str, Any]: ...
+    async def describe(
+        self, timeout: float = 30, packages: Sequence[str] = ()
+    ) -> dict[str, Any]: ...
     async def shutdown(self) -> None: ...
     def kill_now(self) -> None: ...
 
@@ -59,6 +61,7 @@ class PoolOptions:
     preload: tuple[str, ...] = ()
     gpus: tuple[Gpu, ...] = ()
     kernels_per_gpu: int = 2
+    run_line_packages: tuple[str, ...] = ()  # their versions are recorded after the run
 
     @property
     def running(self) -> int:
@@ -126,7 +129,7 @@ async def _run_jobs(
                         lambda index: listener.cell(job.path, index, len(job.nb.cells)),
                     )
                     done = time.perf_counter()
-                    info = await kernel.describe()
+                    info = await kernel.describe(packages=options.run_line_packages)
                     results[i] = ExecutionResult(
                         nb,
                         done - ready,

@@ -54,6 +54,7 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             preload=tuple(config.preload),
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,
+            run_line_packages=tuple(config.run_line_packages),
         )
     )
 
@@ -66,6 +67,8 @@ def provenance_of(result: ExecutionResult) -> dict[str, Any]:
     for key in ("python", "torch", "cuda"):
         if info.get(key):
             provenance[key] = info[key]
+    if isinstance(info.get("packages"), dict):
+        provenance["packages"] = {str(k): str(v) for k, v in info["packages"].items()}
     if "cuda_used" in info:
         provenance["cuda_used"] = bool(info["cuda_used"])
     provenance["seconds"] = round(result.duration, 2)

@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from docgen.api.inventory import read_inventory
 from docgen.errors import UsageError
@@ -69,8 +69,13 @@ class _SiteChecker:
         dirs: set[str],
         pages: dict[str, ParsedPage],
         inventories: Sequence[Inventory],
+        site_url: str = "",
     ):
         self.site, self.files, self.dirs, self.pages = site, files, dirs, pages
+        # Links into the site's public address (canonical links, a 404 page's absolute
+        # paths) are checked against the files here, not as other sites' links.
+        base = site_url.rstrip("/") + "/"
+        self.site_prefixes = (base, urlsplit(base).path or "/") if site_url else ()
         self.inventories = inventories
         self.targets: dict[tuple[str, str], str | Verdict] = {}
         self.external: dict[str, Verdict] = {}
@@ -116,6 +121,10 @@ class _SiteChecker:
 
     def _resolve(self, folder: str, path: str) -> str | Verdict:
         """The site file `path` means, seen from `folder`; or why it can't be."""
+        for prefix in self.site_prefixes:
+            if path.startswith(prefix) or path + "/" == prefix:
+                path = "/" + path[len(prefix) :]
+                break
         if _SCHEME.match(path) or path.startswith("//"):
             return _EXTERNAL
         path = unquote(path.partition("?")[0])
@@ -181,9 +190,11 @@ def check_site(
     ignore: Sequence[str] = (),
     http: HttpOptions | None = None,
     log: Callable[[str], None] | None = None,
+    site_url: str = "",
 ) -> CheckReport:
     """Check every link of the built site in `site`; see the module docstring.
 
+    `site_url` is the site's public address: links into it are checked against `site`.
     `inventories` maps base URLs to objects.inv data; `nbdev` adds the installed nbdev
     indexes; `ignore` are regexes searched in each link; `external` requests every
     http(s) link, with `http`'s options.
@@ -207,7 +218,7 @@ def check_site(
                 continue
             pages[rel] = parse_page(html)
     known, warnings = load_inventories(inventories, nbdev)
-    checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known))
+    checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known), site_url)
     ignored = _compile_ignores(ignore)
 
     add, check = results.append, checker.check

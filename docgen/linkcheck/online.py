@@ -23,6 +23,7 @@ from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
 from docgen import __version__
+from docgen.words import counted
 
 __all__ = [
     "HttpOptions",
@@ -254,7 +255,7 @@ def check_urls_cached(
         cached, warnings = load_cache(options.cache, options.cache_age)
     todo = sorted(wanted - cached.keys())
     if log and todo:
-        log(f"checking {len(todo)} external links ({len(wanted) - len(todo)} cached)")
+        log(f"checking {counted(len(todo), 'external link')} ({len(wanted) - len(todo)} cached)")
     fetched = check_urls(todo, options)
     answers = {u: HttpResult(e["status"], e["code"], e["info"]) for u, e in cached.items()}
     answers.update(fetched)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from docgen.words import counted
+
 
 class LinkResult(NamedTuple):
     """One checked link; the fields of Sphinx linkcheck's output.json, plus `kind`."""
@@ -48,7 +50,7 @@ def format_report(report: CheckReport) -> str:
     )
     pages, links = report.pages, report.links
     lines.append(
-        f"checked {pages} page{'s' * (pages != 1)}, {links} link{'s' * (links != 1)} "
+        f"checked {counted(pages, 'page')}, {counted(links, 'link')} "
         f"in {report.seconds:.2f} s: "
         f"{counts['broken']} broken{extra}"
     )

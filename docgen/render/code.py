@@ -124,6 +124,15 @@ def pygments_css(style: str = "default") -> str:
     return HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
 
 
+def dark_pygments_css(style: str = "github-dark") -> str:
+    """Code colours for dark mode: chosen with the toggle, or by the system unless the
+    toggle chose light (see docgen.css)."""
+    formatter = HtmlFormatter(style=style, cssclass="highlight")
+    chosen = formatter.get_style_defs(':root[data-theme="dark"] .highlight')
+    system = formatter.get_style_defs(':root:not([data-theme="light"]) .highlight')
+    return f"\n{chosen}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"
+
+
 Highlight = Callable[[str, Lexer, "Resolver | None"], str]
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from docgen import __version__
 from docgen.config import Config
 from docgen.model import Page, Source
 from docgen.notebooks.node import dumps_v4
-from docgen.render.code import pygments_css
+from docgen.render.code import dark_pygments_css, pygments_css
 from docgen.render.page import _root_of
+from docgen.site.branding import branding_context, branding_files
+from docgen.site.meta import description, public_base, sitemap
 from docgen.site.nav import navigation
 from docgen.site.outdir import join_site_files
 from docgen.site.search import SectionsOf, search_files
@@ -61,6 +63,7 @@ def assemble_site(
     `notebook_files` and `sections_of` (the search index's) may answer from a build session.
     """
     env = template_environment(config.templates)
+    env.globals["theme"] = branding_context(config)
     nav = navigation(pages)
     files: dict[str, bytes] = {}
     owners: dict[str, str] = {}
@@ -79,6 +82,8 @@ def assemble_site(
             if page.source.generated
             else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
             version=__version__,
+            site_url=public_base(config.site_url),
+            description=description(page.body),
         )
         owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
         files[page.url] = html.encode()
@@ -88,14 +93,17 @@ def assemble_site(
         files.update(page.images)
         owners.update((path, f"an image of {owner}") for path in page.images)
     theme: dict[str, bytes] = {}
-    root_404 = (re.sub(r"^https?://[^/]+", "", config.site_url.rstrip("/")) or "") + "/"
+    # Relative links, from the site's root; with site_url, the page's script bases them on
+    # its path (see 404.html.jinja2).
+    site_path = urlsplit(config.site_url).path.rstrip("/") + "/" if config.site_url else ""
     theme["404.html"] = render_template(
         env,
         "404.html.jinja2",
         "the page 404.html",
         site_title=config.title,
         nav=nav,
-        root=root_404,
+        root="",
+        site_path=site_path,
         version=__version__,
     ).encode()
     statics = [templates_dir() / "static"]
@@ -105,8 +113,11 @@ def assemble_site(
         for path in sorted(static.rglob("*")):
             if path.is_file():
                 theme[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
-    theme[f"{STATIC_DIR}/pygments.css"] = pygments_css().encode()
+    theme[f"{STATIC_DIR}/pygments.css"] = (pygments_css() + dark_pygments_css()).encode()
+    theme.update(branding_files(config))
     theme.update(search_files(pages, sections_of))
     theme[".nojekyll"] = b""
+    if config.site_url:
+        theme["sitemap.xml"] = sitemap([page.url for page in pages], config.site_url)
     theme.update(generated or {})
     return join_site_files(files, owners, theme)

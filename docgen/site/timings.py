@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.model import Status
@@ -62,19 +63,29 @@ def timing_report(
     }
 
 
-def timing_files(report: dict[str, Any], pages: Sequence[Page], config: Config) -> dict[str, bytes]:
-    """The report as `_timings.json` and `_timings.html`, at the site's root."""
+# Where the report goes unless `timings = "publish"`: build telemetry, not documentation.
+CACHE_FOLDER = "timings"
+
+
+def timing_files(
+    report: dict[str, Any], pages: Sequence[Page], config: Config, root: str = ""
+) -> dict[str, bytes]:
+    """The report as `_timings.json` and `_timings.html`; `root` is the site's root as seen
+    from the folder they are written to ("" at the site's root)."""
     from docgen import __version__
+    from docgen.site.branding import branding_context
     from docgen.site.nav import navigation
     from docgen.site.theme import template_environment
 
+    env = template_environment(config.templates)
+    env.globals["theme"] = branding_context(config)
     html = render_template(
-        template_environment(config.templates),
+        env,
         "timings.html.jinja2",
         f"the timing report {REPORT_HTML}",
         site_title=config.title,
         nav=navigation(list(pages)),
-        root="",
+        root=root,
         version=__version__,
         report=report,
     )
@@ -82,3 +93,17 @@ def timing_files(report: dict[str, Any], pages: Sequence[Page], config: Config) 
         REPORT_JSON: (json.dumps(report, indent=1) + "\n").encode(),
         REPORT_HTML: html.encode(),
     }
+
+
+def write_cached_timings(report: dict[str, Any], pages: Sequence[Page], config: Config) -> Path:
+    """Write the report to `.docgen_cache/timings/`, its links pointing into the site."""
+    import os
+
+    from docgen.config import CACHE_DIR
+
+    folder = config.root / CACHE_DIR / CACHE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(os.path.relpath(config.out, folder)).as_posix() + "/"
+    for name, data in timing_files(report, pages, config, root).items():
+        (folder / name).write_bytes(data)
+    return folder
