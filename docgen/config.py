@@ -149,6 +149,10 @@ class Config:
     )
     # Warnings about old spellings in the config file, told once per build.
     deprecations: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
+    # An nbdev project (notebooks/nbdev.py): its notebooks run as `nbdev-test` runs them,
+    # and cells carrying one of nbdev's `tst_flags` directives are not run.
+    nbdev: bool = field(default=False, metadata={"help": "", "internal": True})
+    skip_flags: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -340,7 +344,11 @@ def load_config(
 
     Reads `config_file`, or `pyproject.toml` in `cwd` when there is one. Paths in a file are
     relative to that file's folder; paths in `overrides` (the CLI's) are relative to `cwd`.
+    In an nbdev project (notebooks/nbdev.py) nbdev's settings give the defaults that
+    `[tool.docgen]` does not set.
     """
+    from docgen.notebooks.nbdev import docgen_defaults, read_nbdev_settings
+
     cwd = (cwd or Path.cwd()).resolve()
     if config_file is None and (cwd / "pyproject.toml").is_file():
         config_file = cwd / "pyproject.toml"
@@ -352,6 +360,9 @@ def load_config(
         config_file = (cwd / config_file).resolve()
         values = parse_table(read_toml(config_file), str(config_file))
         root = config_file.parent
+    nbdev = read_nbdev_settings(root)
+    if nbdev is not None:
+        values = {**docgen_defaults(nbdev, root), **values}
     as_written: dict[str, Path] = {}
     for key in ("nbs", "out", "templates"):
         if values.get(key) is not None:

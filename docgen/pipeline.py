@@ -17,6 +17,7 @@ from docgen.config import Config
 from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.model import NotebookRun, Page, Source, Status
 from docgen.notebooks.discover import discover_notebooks
+from docgen.notebooks.nbdev import as_nbdev_test_runs
 from docgen.notebooks.read import read_notebook
 from docgen.session.keys import digest
 from docgen.session.pages import render_pages
@@ -148,6 +149,8 @@ def _build(
         raise DocgenError(f"no notebooks found in {config.nbs}")
     notebooks = read_notebooks(sources, session.validated(warn))
     session.keep_validated(warn)
+    if config.nbdev:
+        notebooks = [as_nbdev_test_runs(nb, config.skip_flags) for nb in notebooks]
     runs: list[NotebookRun] = []
     machine_warnings: tuple[str, ...] = ()
     if config.execute:

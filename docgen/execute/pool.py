@@ -59,6 +59,8 @@ class PoolOptions:
     preload: tuple[str, ...] = ()
     gpus: tuple[Gpu, ...] = ()
     kernels_per_gpu: int = 2
+    # Variables set in every kernel's environment, e.g. nbdev's IN_TEST=1.
+    env: tuple[tuple[str, str], ...] = ()
 
     @property
     def running(self) -> int:
@@ -110,7 +112,8 @@ async def _run_jobs(
     results: list[ExecutionResult | None] = [None] * len(jobs)
 
     async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
-        kernel = new_kernel(job.kernel_name, job.path, gpu_env(gpu), alive.reaper)
+        env = {**dict(options.env), **gpu_env(gpu)}
+        kernel = new_kernel(job.kernel_name, job.path, env, alive.reaper)
         alive.live.add(kernel)
         starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
         try:

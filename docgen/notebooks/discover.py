@@ -1,7 +1,7 @@
 """Finding the docs' notebooks, in site order, and the page each becomes.
 
-The output folder, the cache, hidden and `_` folders, checkpoints and any folder holding
-a docgen site are never inputs.
+The output folder, the cache, hidden and `_` folders and notebooks (private, as nbdev
+has them), checkpoints and any folder holding a docgen site are never inputs.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def discover_notebooks(
         here = Path(folder)
         subdirs[:] = [d for d in subdirs if _input_folder(here / d, excluded)]
         for name in names:
-            if name.endswith(".ipynb") and not name.startswith("."):
+            if name.endswith(".ipynb") and not name.startswith((".", "_")):
                 rel = PurePosixPath((here / name).relative_to(nbs_dir).as_posix())
                 if _undecodable(str(rel)):
                     raise DocgenError(

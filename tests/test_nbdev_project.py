@@ -1,0 +1,102 @@
+"""nbdev projects build unchanged: settings from [tool.nbdev] or settings.ini, notebooks run
+as `nbdev-test` runs them. Each test writes its own small nbdev-style project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import write_notebook
+
+from docgen.config import load_config
+from docgen.pipeline import build
+
+PYPROJECT = """\
+[project]
+name = "tiny-lib"
+description = "A tiny library"
+[project.urls]
+Repository = "https://github.com/someone/tiny-lib"
+[tool.nbdev]
+nbs_path = "notebooks"
+branch = "trunk"
+"""
+
+
+def nbdev_project(root: Path, pyproject: str = PYPROJECT) -> Path:
+    (root / "pyproject.toml").write_text(pyproject)
+    (root / "tiny_lib").mkdir(parents=True)
+    (root / "tiny_lib" / "__init__.py").write_text("")
+    return root
+
+
+def test_defaults_come_from_tool_nbdev(tmp_path):
+    config = load_config(cwd=nbdev_project(tmp_path))
+    assert config.nbs == (tmp_path / "notebooks").resolve()
+    assert config.title == "tiny-lib"
+    assert config.packages == ["tiny_lib"]
+    assert config.repo == "https://github.com/someone/tiny-lib"
+    assert config.branch == "trunk"
+    assert config.nbdev and config.skip_flags == ("notest",)
+
+
+def test_tool_docgen_overrides_nbdev_defaults(tmp_path):
+    nbdev_project(tmp_path, PYPROJECT + '[tool.docgen]\nnbs = "docs"\ntitle = "Tiny"\n')
+    config = load_config(cwd=tmp_path)
+    assert config.nbs == (tmp_path / "docs").resolve()
+    assert config.title == "Tiny"
+    assert config.packages == ["tiny_lib"]  # not overridden: still nbdev's
+
+
+def test_settings_ini_of_nbdev_2(tmp_path):
+    (tmp_path / "settings.ini").write_text(
+        "[DEFAULT]\nlib_name = old-lib\nuser = someone\nrepo = old-lib\nbranch = master\n"
+        "tst_flags = notest|slow\n"
+    )
+    (tmp_path / "old_lib").mkdir()
+    config = load_config(cwd=tmp_path)
+    assert config.nbs == (tmp_path / "nbs").resolve()
+    assert (config.title, config.packages) == ("old-lib", ["old_lib"])
+    assert (config.repo, config.branch) == ("https://github.com/someone/old-lib", "master")
+    assert config.skip_flags == ("notest", "slow")
+
+
+def test_not_nbdev_without_its_settings(tmp_path):
+    (tmp_path / "settings.ini").write_text("[DEFAULT]\ncolour = blue\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    config = load_config(cwd=tmp_path)
+    assert not config.nbdev and config.nbs == (tmp_path / "doc_nbs").resolve()
+
+
+def test_notebooks_run_as_nbdev_test_runs_them(tmp_path, monkeypatch):
+    """IN_TEST is set, `tst_flags` cells and `eval: false` cells don't run, and a
+    `skip_exec` notebook is rendered from its stored outputs; no [tool.docgen] at all."""
+    root = nbdev_project(tmp_path)
+    nbs = root / "notebooks"
+    (root / "tiny_lib" / "core.py").write_text("ANSWER = 42\n")
+    monkeypatch.syspath_prepend(str(root))  # as `python -m docgen` run in the root has it
+    write_notebook(
+        nbs / "00_core.ipynb",
+        "md:# Core",
+        "from tiny_lib.core import ANSWER\nprint('answer', ANSWER)",
+        "import os\nprint('IN_TEST=' + os.environ.get('IN_TEST', 'unset'))",
+        "#| notest\nraise RuntimeError('a tst_flags cell ran')",
+        "#| eval: false\nraise RuntimeError('an eval: false cell ran')",
+    )
+    write_notebook(
+        nbs / "01_remote.ipynb",
+        "md:# Remote\n\n- skip_exec: true",
+        "raise RuntimeError('a skip_exec notebook ran')",
+    )
+    # Any of the raising cells, run, would fail the build.
+    report = build(load_config(cwd=root), log=lambda _: None)
+    assert report.executed == 1  # core; remote is skipped whole
+    core = (root / "site" / "core.html").read_text()
+    assert "IN_TEST=1" in core and "answer 42" in core
+
+
+def test_underscore_notebooks_are_not_pages(tmp_path):
+    from docgen.notebooks.discover import discover_notebooks
+
+    write_notebook(tmp_path / "index.ipynb", "md:# Home")
+    write_notebook(tmp_path / "_scratch.ipynb", "md:# Scratch")
+    assert [s.url for s in discover_notebooks(tmp_path)] == ["index.html"]
