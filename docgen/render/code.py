@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Callable
 
 from pygments.formatters import HtmlFormatter
@@ -124,6 +125,9 @@ def pygments_css(style: str = "default") -> str:
     return HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
 
 
+# nbdev's `#| hide_line`: the line it ends is run but not shown.
+_HIDE_LINE = re.compile(r"^.*#\s*\|\s*hide_line\s*\n?", re.MULTILINE)
+
 Highlight = Callable[[str, Lexer, "Resolver | None"], str]
 
 
@@ -138,7 +142,7 @@ def render_code_input(
 
     `link` turns names into links to their docs (see `highlight_code`)."""
     _, code = parse_directives(source)
-    code = code.strip("\n")
+    code = _HIDE_LINE.sub("", code).strip("\n")
     if not code:
         return ""
     body = highlight(code, lexer, link)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from docgen.config import Config
 from docgen.model import Heading, Page, Source, _title_heading
-from docgen.notebooks.cells import cell_options
+from docgen.notebooks.cells import cell_options, parse_directives
 from docgen.notebooks.discover import strip_prefix
 from docgen.render.ansi import valid_strings
 from docgen.render.code import Highlight, code_lexer, highlight_code, render_code_input
@@ -88,8 +88,12 @@ def render_page(
         if not options.show_cell:
             continue
         if cell.cell_type == "markdown":
+            # nbdev 3 puts directives on markdown cells too (`#| export`): never a heading.
+            _, text = parse_directives(cell.source)
+            if not text.strip():
+                continue
             ctx.attachments = cell.get("attachments", {})
-            body = loads_nothing(md.render(cell.source, ctx))
+            body = loads_nothing(md.render(text, ctx))
             cells.append(f'<div class="cell markdown-cell">{body}</div>')
         elif cell.cell_type == "code":
             code = (
