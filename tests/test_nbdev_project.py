@@ -3,8 +3,10 @@ as `nbdev-test` runs them. Each test writes its own small nbdev-style project.""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import write_notebook
 
 from docgen.config import load_config
@@ -27,6 +29,16 @@ def nbdev_project(root: Path, pyproject: str = PYPROJECT) -> Path:
     (root / "tiny_lib").mkdir(parents=True)
     (root / "tiny_lib" / "__init__.py").write_text("")
     return root
+
+
+@pytest.fixture
+def importable(tmp_path, monkeypatch):
+    """`tmp_path` on the import path, as `python -m docgen` run in the project root has it;
+    its `tiny_lib` forgotten afterwards, so that each test imports its own."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m == "tiny_lib" or m.startswith("tiny_lib.")]:
+        del sys.modules[name]
 
 
 def test_defaults_come_from_tool_nbdev(tmp_path):
@@ -67,13 +79,12 @@ def test_not_nbdev_without_its_settings(tmp_path):
     assert not config.nbdev and config.nbs == (tmp_path / "doc_nbs").resolve()
 
 
-def test_notebooks_run_as_nbdev_test_runs_them(tmp_path, monkeypatch):
+def test_notebooks_run_as_nbdev_test_runs_them(tmp_path, importable):
     """IN_TEST is set, `tst_flags` cells and `eval: false` cells don't run, and a
     `skip_exec` notebook is rendered from its stored outputs; no [tool.docgen] at all."""
     root = nbdev_project(tmp_path)
     nbs = root / "notebooks"
     (root / "tiny_lib" / "core.py").write_text("ANSWER = 42\n")
-    monkeypatch.syspath_prepend(str(root))  # as `python -m docgen` run in the root has it
     write_notebook(
         nbs / "00_core.ipynb",
         "md:# Core",
@@ -100,3 +111,22 @@ def test_underscore_notebooks_are_not_pages(tmp_path):
     write_notebook(tmp_path / "index.ipynb", "md:# Home")
     write_notebook(tmp_path / "_scratch.ipynb", "md:# Scratch")
     assert [s.url for s in discover_notebooks(tmp_path)] == ["index.html"]
+
+
+def test_title_cell_gives_title_subtitle_and_no_front_matter(tmp_path, importable):
+    from docgen.site.search import page_sections
+
+    root = nbdev_project(tmp_path)
+    write_notebook(
+        root / "notebooks" / "01_core.ipynb",
+        "md:# Core functions\n\n> Small helpers for `tiny_lib`\n\n- skip_exec: true\n\nMore prose.",
+    )
+    report = build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
+    page = report.pages[0]
+    assert page.title == "Core functions"
+    assert '<div class="page-description"><p>Small helpers for' in page.body
+    assert "<blockquote" not in page.body and "skip_exec" not in page.body
+    assert "More prose." in page.body
+    first = page_sections(page.body)[0]  # the title's section: search shows it first
+    assert first.heading == "Core functions"
+    assert first.text.startswith("Small helpers for tiny_lib")

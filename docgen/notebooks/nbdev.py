@@ -143,9 +143,7 @@ def skips_notebook(nb: nbformat.NotebookNode) -> bool:
     return False
 
 
-def as_nbdev_test_runs(
-    nb: nbformat.NotebookNode, flags: Collection[str]
-) -> nbformat.NotebookNode:
+def as_nbdev_test_runs(nb: nbformat.NotebookNode, flags: Collection[str]) -> nbformat.NotebookNode:
     """`nb` (a copy when anything changes) with the cells `nbdev-test` would not run
     marked not to run: all of a skipped notebook, and each cell that carries one of the
     project's `tst_flags` as a directive (`#| notest`)."""
@@ -164,3 +162,20 @@ def as_nbdev_test_runs(
         metadata = nb.cells[i].setdefault("metadata", {})
         metadata["tags"] = [*metadata.get("tags", []), _SKIP_TAG]
     return nb
+
+
+# nbdev's title cell: `# Title`, then a `> description` line, then `- key: value` front
+# matter lines, which nbdev reads as settings and never shows.
+_TITLE_CELL = re.compile(
+    r"\A\s*(#[ \t]+[^\n]*\S)[ \t]*\n(?:[ \t]*\n)*>[ \t]*([^\n]*\S)[ \t]*(?:\n|\Z)"
+)
+_FRONT_MATTER_LINE = re.compile(r"^-[ \t]+[\w-]+[ \t]*:[ \t]*\S.*(?:\n|\Z)", re.MULTILINE)
+
+
+def split_title_cell(text: str) -> tuple[str, str, str] | None:
+    """(title heading, description, rest) of an nbdev title cell, front matter lines left
+    out of the rest; None when `text` does not open with `# Title` and `> description`."""
+    m = _TITLE_CELL.match(text)
+    if m is None:
+        return None
+    return m.group(1), m.group(2), _FRONT_MATTER_LINE.sub("", text[m.end() :])

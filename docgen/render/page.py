@@ -10,6 +10,7 @@ from docgen.config import Config
 from docgen.model import Heading, Page, Source, _title_heading
 from docgen.notebooks.cells import cell_options, parse_directives
 from docgen.notebooks.discover import strip_prefix
+from docgen.notebooks.nbdev import split_title_cell
 from docgen.render.ansi import valid_strings
 from docgen.render.code import Highlight, code_lexer, highlight_code, render_code_input
 from docgen.render.context import PageContext, Resolver
@@ -93,7 +94,14 @@ def render_page(
             if not text.strip():
                 continue
             ctx.attachments = cell.get("attachments", {})
-            body = loads_nothing(md.render(text, ctx))
+            title_cell = split_title_cell(text) if config.nbdev and not ctx.headings else None
+            if title_cell is not None:  # the description is the page's subtitle
+                title, description, rest = title_cell
+                body = md.render(title, ctx)
+                body += f'<div class="page-description">{md.render(description, ctx)}</div>'
+                body = loads_nothing(body + (md.render(rest, ctx) if rest.strip() else ""))
+            else:
+                body = loads_nothing(md.render(text, ctx))
             cells.append(f'<div class="cell markdown-cell">{body}</div>')
         elif cell.cell_type == "code":
             code = (
