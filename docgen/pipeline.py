@@ -63,13 +63,16 @@ class BuildReport:
 
 
 def read_notebooks(
-    sources: list[Source], validated: MutableSet[str] | None = None
+    sources: list[Source],
+    validated: MutableSet[str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[nbformat.NotebookNode]:
-    """Every notebook, or a `BuildFailed` listing every one that cannot be read."""
+    """Every notebook, or a `BuildFailed` listing every one that cannot be read; `warn`
+    hears of each one repaired on the way (see notebooks/read.py)."""
     notebooks, problems = [], []
     for source in sources:
         try:
-            notebooks.append(read_notebook(source.path, validated))
+            notebooks.append(read_notebook(source.path, validated, warn))
         except DocgenError as e:
             problems.append(str(e))
     if problems:
@@ -147,7 +150,8 @@ def _build(
     sources = discover_notebooks(config.nbs, config.nav, exclude=excluded_folders(config))
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
-    notebooks = read_notebooks(sources, session.validated(warn))
+    read_warnings: list[str] = []
+    notebooks = read_notebooks(sources, session.validated(warn), read_warnings.append)
     session.keep_validated(warn)
     if config.nbdev:
         notebooks = [as_nbdev_test_runs(nb, config.skip_flags) for nb in notebooks]
@@ -191,6 +195,7 @@ def _build(
         ]
     warnings = [
         *config.deprecations,
+        *read_warnings,
         *machine_warnings,
         *api.warnings,
         *index_warnings,
