@@ -145,3 +145,28 @@ def test_cell_options_from_tags_and_directives() -> None:
     tagged = new_code_cell("x", metadata={"tags": ["hide-input", "raises-exception"]})
     assert cell_options(tagged).collapse_input and cell_options(tagged).may_raise
     assert not cell_options(new_markdown_cell("x")).execute
+
+
+@pytest.mark.parametrize(
+    "name, stripped",
+    [
+        ("05.13-Kernel-Density-Estimation", "Kernel-Density-Estimation"),
+        ("03a_data", "data"),
+        ("000_index", "index"),
+        ("01_flip", "flip"),
+        ("1.2 intro", "intro"),
+        ("3d_plots", "3d_plots"),
+        ("2024", "2024"),
+    ],
+)
+def test_whole_numeric_prefix_is_stripped(name: str, stripped: str) -> None:
+    from docgen.notebooks.discover import strip_prefix
+
+    assert strip_prefix(name) == stripped
+
+
+def test_dotted_chapter_names_that_collide_are_refused(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "05.13-Density.ipynb", "md:# x")
+    write_notebook(tmp_path / "06.01-Density.ipynb", "md:# x")
+    with pytest.raises(DocgenError, match="05.13-Density.ipynb and 06.01-Density.ipynb would both"):
+        discover_notebooks(tmp_path)

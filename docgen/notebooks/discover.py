@@ -14,7 +14,9 @@ from pathlib import Path, PurePosixPath
 from docgen.errors import DocgenError
 from docgen.model import Source
 
-_NUMERIC_PREFIX = re.compile(r"^\d+[_\-. ]+")
+# '01_', '000_', chapter numbers such as '05.13-', and nbdev's lettered '03a_' (two digits
+# at least, so that '3d_plots' keeps its name).
+_NUMERIC_PREFIX = re.compile(r"^(?:\d{2,}[a-z]?|\d+)(?:\.\d+[a-z]?)*[_\-. ]+")
 
 
 # Every site docgen writes holds this file (see outdir.py); a folder with it is never an input.
@@ -22,7 +24,8 @@ SITE_MARKER = ".docgen-site"
 
 
 def strip_prefix(name: str) -> str:
-    """'01_flip' -> 'flip': numeric prefixes order pages but stay out of URLs and titles."""
+    """'01_flip' -> 'flip', '05.13-KDE' -> 'KDE', '03a_data' -> 'data': numeric prefixes
+    order pages but stay out of URLs and titles."""
     return _NUMERIC_PREFIX.sub("", name) or name
 
 
