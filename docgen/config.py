@@ -136,6 +136,12 @@ class Config:
     slow_cell: float = _execute_option(
         1.0, "Cells that run at least this many seconds are listed in site/_timings.html."
     )
+    exclude: list[str] = _execute_option(
+        [],
+        'Notebooks never run, as globs relative to `nbs`, e.g. ["api/18_release.ipynb", '
+        '"tutorials/*"]: their pages show the outputs stored in them and say so. For '
+        "notebooks that need the network, a git remote or credentials.",
+    )
     force: list[str] = field(
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},

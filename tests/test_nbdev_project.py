@@ -130,3 +130,19 @@ def test_title_cell_gives_title_subtitle_and_no_front_matter(tmp_path, importabl
     first = page_sections(page.body)[0]  # the title's section: search shows it first
     assert first.heading == "Core functions"
     assert first.text.startswith("Small helpers for tiny_lib")
+
+
+def test_excluded_notebooks_show_their_stored_outputs_and_say_so(tmp_path):
+    from nbformat.v4 import new_code_cell, new_output
+
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen.execute]\nexclude = ["remote/*"]\n')
+    cell = new_code_cell("raise RuntimeError('needs the network')")
+    cell.outputs = [new_output("stream", name="stdout", text="STORED-OUTPUT\n")]
+    write_notebook(tmp_path / "doc_nbs" / "remote" / "fetch.ipynb", "md:# Fetch", cell)
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home", "print('RAN-' + 'HERE')")
+    report = build(load_config(cwd=tmp_path), log=lambda _: None)
+    assert report.executed == 1
+    assert "RAN-HERE" in (tmp_path / "site" / "index.html").read_text()
+    page = (tmp_path / "site" / "remote" / "fetch.html").read_text()
+    assert "STORED-OUTPUT" in page
+    assert "Not executed in this build (excluded" in page

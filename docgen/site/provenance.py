@@ -7,7 +7,7 @@ from typing import Any
 from docgen.model import NotebookRun, Status
 
 # The statuses a page says something about; a page without code says nothing.
-_SHOWN = (Status.RAN, Status.CACHED, Status.GPU_OUTPUTS, Status.NOT_RUN)
+_SHOWN = (Status.RAN, Status.CACHED, Status.GPU_OUTPUTS, Status.NOT_RUN, Status.EXCLUDED)
 
 
 def page_provenance(run: NotebookRun) -> dict[str, Any]:
