@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import SymbolIndex
+from docgen.api.nbdev_entries import with_export_entries
 from docgen.api.pages import api_notebooks, documented_symbols
 from docgen.api.resolve import Importer
 from docgen.config import Config
@@ -169,6 +170,11 @@ def _build(
         )
         notebooks = [run.nb for run in runs]
     execute_seconds = time.perf_counter() - start
+    if config.nbdev and config.packages:
+        notebooks = [
+            with_export_entries(nb, config.packages[0], read_warnings.append, str(s.path))
+            for s, nb in zip(sources, notebooks, strict=True)
+        ]
 
     # Two passes: first what every page defines, then each page rendered with all of it.
     index_warnings: list[str] = []

@@ -146,3 +146,49 @@ def test_excluded_notebooks_show_their_stored_outputs_and_say_so(tmp_path):
     page = (tmp_path / "site" / "remote" / "fetch.html").read_text()
     assert "STORED-OUTPUT" in page
     assert "Not executed in this build (excluded" in page
+
+
+CORE_PY = """
+def greet(name: str,  # who to greet
+          loud: bool = False,  # shout it?
+         ) -> str:
+    "Say hello to `name`."
+    return "HELLO" if loud else f"hello {name}"
+
+class Greeter:
+    "Greets people."
+
+def shout(text):
+    "Upper-case `text`."
+    return text.upper()
+
+def _private(): pass
+"""
+
+
+def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importable):
+    root = nbdev_project(tmp_path)
+    (root / "tiny_lib" / "core.py").write_text(CORE_PY)  # as nbdev-export wrote it
+    nbs = root / "notebooks"
+    write_notebook(
+        nbs / "00_core.ipynb",
+        "md:# Core\n\n> Greetings",
+        "#| default_exp core",
+        "#| hide\nfrom docgen import show_doc",
+        "#| export\n" + CORE_PY.split("def shout")[0],
+        "#| export\ndef shout(text):\n    'Upper-case `text`.'\n    return text.upper()",
+        "show_doc(shout)",
+        "#| export\ndef _private(): pass",
+        "md:Use `greet` and `Greeter`.",
+    )
+    write_notebook(nbs / "index.ipynb", "md:# Home\n\nSee `greet`.")
+    build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
+    core = (root / "site" / "core.html").read_text()
+    body = core[core.index("<main") :]
+    for name in ("tiny_lib.core.greet", "tiny_lib.core.Greeter"):
+        assert f'id="{name}"' in body
+    assert body.count('data-name="tiny_lib.core.shout"') <= 1
+    assert "_private" not in body
+    assert "def greet" not in body  # the exported code is not shown, as on nbdev's sites
+    home = (root / "site" / "index.html").read_text()
+    assert 'href="core.html#tiny_lib.core.greet"' in home

@@ -56,7 +56,7 @@ def documented_symbols(
     return homes
 
 
-def _show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
+def show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
     from nbformat.v4 import new_code_cell, new_output  # slow to import: only when needed
 
     cell = new_code_cell(f"#| echo: false\nshow_doc({expression})")
@@ -84,7 +84,7 @@ def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
         if obj is None:
             continue
         expression = f"{module}.{symbol.short_name}"
-        cells.append(_show_doc_cell(expression, obj, symbol.name))
+        cells.append(show_doc_cell(expression, obj, symbol.name))
     return _with_stable_ids(new_notebook(cells=cells, metadata=_NOTEBOOK_METADATA))
 
 

@@ -1,0 +1,105 @@
+"""API entries as nbdev's docs make them: every public function and class defined in an
+`#| export` cell gets an entry right after its definition, unless the notebook documents
+it with `show_doc` itself; the exported code itself is not shown, as on nbdev's sites.
+
+The entries are `show_doc` outputs like any other (see pages.py), so they are the names'
+homes: backticks and code link to them, and the generated API pages leave them out.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from docgen.api.introspect import import_object
+from docgen.notebooks.cells import parse_directives
+from docgen.runtime.showdoc import DOC_MIME
+
+if TYPE_CHECKING:
+    import nbformat
+
+_EXPORTS = ("export", "exports")
+_SHOW_DOC_CALL = re.compile(r"\bshow_doc\(\s*([\w.]+)")
+
+
+def _defined_names(code: str) -> list[str]:
+    """Public functions and classes a cell defines at its top level, in order."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # magics, or code nbdev would not export either
+        return []
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [n.name for n in tree.body if isinstance(n, kinds) and not n.name.startswith("_")]
+
+
+def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
+    """Short and full names the notebook's own `show_doc` calls or outputs document."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for match in _SHOW_DOC_CALL.finditer(cell.source):
+            names |= {match.group(1), match.group(1).rsplit(".", 1)[-1]}
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(DOC_MIME)
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                names |= {data["name"], data["name"].rsplit(".", 1)[-1]}
+    return names
+
+
+def default_exp(nb: nbformat.NotebookNode) -> str | None:
+    """The module the notebook exports to (`#| default_exp core`), or None."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            value = parse_directives(cell.source)[0].get("default_exp")
+            if value:
+                return value
+    return None
+
+
+def with_export_entries(
+    nb: nbformat.NotebookNode, package: str, warn: Callable[[str], None], where: str
+) -> nbformat.NotebookNode:
+    """`nb` with an entry after each exported definition and its `#| export` cells hidden;
+    `nb` itself when it exports nothing."""
+    module = default_exp(nb)
+    if module is None:
+        return nb
+    from docgen.api.pages import show_doc_cell  # pages.py renders pages: imported late
+
+    documented = _documented_here(nb)
+    cells: list[Any] = []
+    changed = False
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code":
+            continue
+        directives, code = parse_directives(cell.source)
+        exported = next((d for d in _EXPORTS if d in directives), None)
+        if exported is None:
+            continue
+        changed = True
+        if exported == "export":  # nbdev shows `#| exports` code, not `#| export` code
+            cell = copy.deepcopy(cell)
+            cell.metadata.setdefault("tags", []).append("remove-input")
+            cells[-1] = cell
+        for name in _defined_names(code):
+            full = f"{package}.{module}.{name}"
+            if name in documented or full in documented:
+                continue
+            obj = import_object(full)
+            if obj is None:
+                warn(
+                    f"{where}: `{name}` is exported to {package}.{module}, which has no "
+                    f"`{name}`; run nbdev-export, or install the package, to get its entry"
+                )
+                continue
+            cells.append(show_doc_cell(full, obj, full))
+    if not changed:
+        return nb
+    nb = copy.copy(nb)
+    nb.cells = cells
+    return nb
