@@ -163,12 +163,21 @@ def shout(text):
     return text.upper()
 
 def _private(): pass
+
+def patch(f):  # fastcore's @patch, as far as these tests need it
+    setattr(next(iter(f.__annotations__.values())), f.__name__, f)
+    return f
+
+@patch
+def wave(self: Greeter):
+    'Wave at someone.'
 """
 
 
 def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importable):
     root = nbdev_project(tmp_path)
     (root / "tiny_lib" / "core.py").write_text(CORE_PY)  # as nbdev-export wrote it
+    (root / "tiny_lib" / "extra.py").write_text("def helper():\n    'Help.'\n")
     nbs = root / "notebooks"
     write_notebook(
         nbs / "00_core.ipynb",
@@ -179,13 +188,17 @@ def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importab
         "#| export\ndef shout(text):\n    'Upper-case `text`.'\n    return text.upper()",
         "show_doc(shout)",
         "#| export\ndef _private(): pass",
+        "#| export\n@patch\ndef wave(self: Greeter):\n    'Wave at someone.'",
+        "#| export extra\ndef helper():\n    'Help.'",
         "md:Use `greet` and `Greeter`.",
     )
     write_notebook(nbs / "index.ipynb", "md:# Home\n\nSee `greet`.")
-    build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
+    report = build(load_config(cwd=root, overrides={"execute": False}), log=lambda _: None)
+    assert not [w for w in report.warnings if "exported to" in w]
     core = (root / "site" / "core.html").read_text()
     body = core[core.index("<main") :]
-    for name in ("tiny_lib.core.greet", "tiny_lib.core.Greeter"):
+    names = ("tiny_lib.core.greet", "tiny_lib.core.Greeter", "tiny_lib.core.Greeter.wave")
+    for name in (*names, "tiny_lib.extra.helper"):
         assert f'id="{name}"' in body
     assert body.count('data-name="tiny_lib.core.shout"') <= 1
     assert "_private" not in body

@@ -26,13 +26,33 @@ _SHOW_DOC_CALL = re.compile(r"\bshow_doc\(\s*([\w.]+)")
 
 
 def _defined_names(code: str) -> list[str]:
-    """Public functions and classes a cell defines at its top level, in order."""
+    """Public functions and classes a cell defines at its top level, in order; a function
+    fastcore's `@patch` puts on a class is named as its method, `Class.name`."""
     try:
         tree = ast.parse(code)
     except SyntaxError:  # magics, or code nbdev would not export either
         return []
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return [n.name for n in tree.body if isinstance(n, kinds) and not n.name.startswith("_")]
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            owner = _patched_class(node)
+            names.append(f"{owner}.{node.name}" if owner else node.name)
+    return [n for n in names if not any(part.startswith("_") for part in n.split("."))]
+
+
+def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The class `@patch` adds `node` to: its first parameter's annotation."""
+    patched = any(
+        (d.id if isinstance(d, ast.Name) else getattr(d, "attr", "")) in ("patch", "patch_to")
+        or (isinstance(d, ast.Call) and getattr(d.func, "id", "") in ("patch", "patch_to"))
+        for d in node.decorator_list
+    )
+    args = node.args.posonlyargs + node.args.args
+    if not patched or not args or not isinstance(args[0].annotation, ast.Name):
+        return None
+    return args[0].annotation.id
 
 
 def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
@@ -86,14 +106,17 @@ def with_export_entries(
             cell = copy.deepcopy(cell)
             cell.metadata.setdefault("tags", []).append("remove-input")
             cells[-1] = cell
+        # `#| export other` exports the cell to `other` rather than the notebook's module.
+        target = directives[exported] or module
         for name in _defined_names(code):
-            full = f"{package}.{module}.{name}"
-            if name in documented or full in documented:
+            full = f"{package}.{target}.{name}"
+            short = name.rsplit(".", 1)[-1]
+            if name in documented or full in documented or short in documented:
                 continue
             obj = import_object(full)
             if obj is None:
                 warn(
-                    f"{where}: `{name}` is exported to {package}.{module}, which has no "
+                    f"{where}: `{name}` is exported to {package}.{target}, which has no "
                     f"`{name}`; run nbdev-export, or install the package, to get its entry"
                 )
                 continue
