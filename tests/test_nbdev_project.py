@@ -203,5 +203,7 @@ def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importab
     assert body.count('data-name="tiny_lib.core.shout"') <= 1
     assert "_private" not in body
     assert "def greet" not in body  # the exported code is not shown, as on nbdev's sites
+    table = body[body.index('id="tiny_lib.core.greet"') : body.index('id="tiny_lib.core.Greeter"')]
+    assert "api-params" in table and "who to greet" in table and "shout it?" in table
     home = (root / "site" / "index.html").read_text()
     assert 'href="core.html#tiny_lib.core.greet"' in home
