@@ -175,10 +175,20 @@ def wave(self: Greeter):
 
 
 def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importable):
+    from nbformat.v4 import new_code_cell, new_output
+
     root = nbdev_project(tmp_path)
     (root / "tiny_lib" / "core.py").write_text(CORE_PY)  # as nbdev-export wrote it
     (root / "tiny_lib" / "extra.py").write_text("def helper():\n    'Help.'\n")
     nbs = root / "notebooks"
+    # The output nbdev's own show_doc stored: markdown, which docgen renders as its entry.
+    nbdev_show_doc = new_code_cell("show_doc(shout)")
+    nbdev_show_doc.outputs = [
+        new_output(
+            "display_data",
+            data={"text/markdown": "---\n\n### shout\n\n>      shout (text)\n\n*Upper-case*"},
+        )
+    ]
     write_notebook(
         nbs / "00_core.ipynb",
         "md:# Core\n\n> Greetings",
@@ -186,7 +196,7 @@ def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importab
         "#| hide\nfrom docgen import show_doc",
         "#| export\n" + CORE_PY.split("def shout")[0],
         "#| export\ndef shout(text):\n    'Upper-case `text`.'\n    return text.upper()",
-        "show_doc(shout)",
+        nbdev_show_doc,
         "#| export\ndef _private(): pass",
         "#| export\n@patch\ndef wave(self: Greeter):\n    'Wave at someone.'",
         "#| export extra\ndef helper():\n    'Help.'",
@@ -200,7 +210,8 @@ def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importab
     names = ("tiny_lib.core.greet", "tiny_lib.core.Greeter", "tiny_lib.core.Greeter.wave")
     for name in (*names, "tiny_lib.extra.helper"):
         assert f'id="{name}"' in body
-    assert body.count('data-name="tiny_lib.core.shout"') <= 1
+    assert body.count('data-name="tiny_lib.core.shout"') == 1
+    assert 'id="tiny_lib.core.shout"' in body and "<h3>shout" not in body
     assert "_private" not in body
     assert "def greet" not in body  # the exported code is not shown, as on nbdev's sites
     table = body[body.index('id="tiny_lib.core.greet"') : body.index('id="tiny_lib.core.Greeter"')]

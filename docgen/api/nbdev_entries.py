@@ -70,6 +70,46 @@ def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
     return names
 
 
+def _shown_expression(code: str) -> str | None:
+    """`X` when a cell is just `show_doc(X)`, X a (dotted) name."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "show_doc"):
+        return None
+    if not call.args or not isinstance(call.args[0], ast.Name | ast.Attribute):
+        return None
+    return ast.unparse(call.args[0])
+
+
+def _nbdev_show_doc_entry(cell: Any, code: str, package: str, module: str | None) -> Any | None:
+    """The docgen entry for a cell whose stored output is nbdev's `show_doc` (markdown, no
+    docgen data), anchored at the full name; None for any other cell, or a name that does
+    not resolve (its output stays as nbdev wrote it)."""
+    outputs = cell.get("outputs", [])
+    if not outputs or any(DOC_MIME in o.get("data", {}) for o in outputs):
+        return None
+    if not any("text/markdown" in o.get("data", {}) for o in outputs):
+        return None
+    expression = _shown_expression(code)
+    if expression is None:
+        return None
+    from docgen.api.pages import show_doc_cell
+    from docgen.runtime.showdoc import full_name
+
+    candidates = [f"{package}.{module}.{expression}"] if module else []
+    for name in [*candidates, expression]:
+        obj = import_object(name)
+        if obj is not None:
+            full = name if name != expression else full_name(obj) or expression
+            return show_doc_cell(full, obj, full)
+    return None
+
+
 def default_exp(nb: nbformat.NotebookNode) -> str | None:
     """The module the notebook exports to (`#| default_exp core`), or None."""
     for cell in nb.cells:
@@ -86,8 +126,6 @@ def with_export_entries(
     """`nb` with an entry after each exported definition and its `#| export` cells hidden;
     `nb` itself when it exports nothing."""
     module = default_exp(nb)
-    if module is None:
-        return nb
     from docgen.api.pages import show_doc_cell  # pages.py renders pages: imported late
 
     documented = _documented_here(nb)
@@ -98,8 +136,12 @@ def with_export_entries(
         if cell.cell_type != "code":
             continue
         directives, code = parse_directives(cell.source)
+        entry = _nbdev_show_doc_entry(cell, code, package, module)
+        if entry is not None:  # nbdev's own show_doc output, as docgen's entry
+            cells[-1], changed = entry, True
+            continue
         exported = next((d for d in _EXPORTS if d in directives), None)
-        if exported is None:
+        if exported is None or module is None:
             continue
         changed = True
         if exported == "export":  # nbdev shows `#| exports` code, not `#| export` code
