@@ -218,3 +218,11 @@ def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importab
     assert "api-params" in table and "who to greet" in table and "shout it?" in table
     home = (root / "site" / "index.html").read_text()
     assert 'href="core.html#tiny_lib.core.greet"' in home
+
+
+def test_links_may_name_a_notebook_without_its_number(tmp_path):
+    write_notebook(tmp_path / "doc_nbs" / "api" / "16_migrate.ipynb", "md:# Migrate")
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Home\n\n[m](api/migrate.ipynb#x)")
+    report = build(load_config(cwd=tmp_path, overrides={"execute": False}), log=lambda _: None)
+    assert not report.warnings
+    assert 'href="api/migrate.html#x"' in (tmp_path / "site" / "index.html").read_text()
