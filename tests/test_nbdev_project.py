@@ -3,6 +3,7 @@ as `nbdev-test` runs them. Each test writes its own small nbdev-style project.""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -216,6 +217,8 @@ def test_exported_definitions_get_entries_as_nbdev_makes_them(tmp_path, importab
     assert "def greet" not in body  # the exported code is not shown, as on nbdev's sites
     table = body[body.index('id="tiny_lib.core.greet"') : body.index('id="tiny_lib.core.Greeter"')]
     assert "api-params" in table and "who to greet" in table and "shout it?" in table
+    # Backticks on the defining page link to the entries, as on nbdev's sites.
+    assert re.search(r'<a [^>]*href="[^"]*#tiny_lib\.core\.greet"[^>]*><code>greet</code>', body)
     home = (root / "site" / "index.html").read_text()
     assert 'href="core.html#tiny_lib.core.greet"' in home
 
@@ -226,3 +229,10 @@ def test_links_may_name_a_notebook_without_its_number(tmp_path):
     report = build(load_config(cwd=tmp_path, overrides={"execute": False}), log=lambda _: None)
     assert not report.warnings
     assert 'href="api/migrate.html#x"' in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_comment_ending_in_a_question_mark_is_not_ipython_help():
+    from docgen.api.resolve import notebook_imports
+
+    source = "def f(x,  # which one?\n      y):\n    return x\n"
+    assert notebook_imports([source])[1] == {"f"}

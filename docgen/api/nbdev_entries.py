@@ -55,6 +55,18 @@ def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return args[0].annotation.id
 
 
+def exported_names(nb: nbformat.NotebookNode) -> set[str]:
+    """Top-level names the notebook's `#| export` / `#| exports` cells define: the module's
+    own API, which backticks on the page link to rather than treat as local helpers."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            directives, code = parse_directives(cell.source)
+            if any(d in directives for d in _EXPORTS):
+                names |= {n for n in _defined_names(code) if "." not in n}
+    return names
+
+
 def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
     """Short and full names the notebook's own `show_doc` calls or outputs document."""
     names: set[str] = set()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import API_DIR, SymbolIndex, api_page_url
 from docgen.api.introspect import import_object
+from docgen.api.nbdev_entries import exported_names
 from docgen.api.resolve import Importer, PageResolver, notebook_namespace
 from docgen.config import Config
 from docgen.errors import DocgenError
@@ -207,6 +208,7 @@ def render_linked_page(
     known_failures = set(importer.failures)
     cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
     namespace, defined = notebook_namespace(cells, importer)
+    defined -= exported_names(nb)  # an nbdev module's own API: linked to its entries
     resolver = PageResolver(index, namespace, defined, importer)
     page = render_page(
         source,
