@@ -148,7 +148,9 @@ def _build(
     def warn(message: str) -> None:  # about the session only: the site is right regardless
         log(f"warning: {message}")
 
-    sources = discover_notebooks(config.nbs, config.nav, exclude=excluded_folders(config))
+    sources = discover_notebooks(
+        config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev
+    )
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
     read_warnings: list[str] = []

@@ -111,7 +111,8 @@ def test_underscore_notebooks_are_not_pages(tmp_path):
 
     write_notebook(tmp_path / "index.ipynb", "md:# Home")
     write_notebook(tmp_path / "_scratch.ipynb", "md:# Scratch")
-    assert [s.url for s in discover_notebooks(tmp_path)] == ["index.html"]
+    assert [s.url for s in discover_notebooks(tmp_path, private=True)] == ["index.html"]
+    assert len(discover_notebooks(tmp_path)) == 2  # other projects keep their `_` pages
 
 
 def test_title_cell_gives_title_subtitle_and_no_front_matter(tmp_path, importable):
