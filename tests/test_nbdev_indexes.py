@@ -58,3 +58,21 @@ def test_an_unknown_shape_is_skipped_with_its_package_named(site_packages):
     assert "nbdevlib_odd" not in indexes
     assert any("nbdevlib_odd" in p and "skipped" in p for p in problems)
     load_inventories()  # does not raise
+
+
+RELATIVE = """d = { 'settings': {'doc_host': 'https://someone.github.io', 'doc_baseurl': '/rel'},
+  'syms': { 'nbdevlib_rel.shell': {
+      'nbdevlib_rel.shell.Shell': ('shell.html#shell', 'nbdevlib_rel/shell.py')}}}
+"""
+
+
+def test_relative_urls_are_on_the_index_own_site(site_packages):
+    """nbdev 3 writes URLs relative to `doc_host` + `doc_baseurl` (execnb, fastgit)."""
+    _install(site_packages, "nbdevlib_rel", RELATIVE)
+    indexes, _ = nbdev_indexes()
+    assert indexes["nbdevlib_rel"] == [
+        ("nbdevlib_rel.shell.Shell", "https://someone.github.io/rel/shell.html#shell")
+    ]
+    found, _ = load_inventories()
+    ours = [inv for inv in found if inv.name == "nbdevlib_rel"]
+    assert ours and ours[0].base == "https://someone.github.io/rel/"

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from urllib.parse import urljoin
 
 from docgen.api.introspect import Warn
 from docgen.api.inventory import read_inventory
@@ -35,10 +36,11 @@ def nbdev_indexes() -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
     problems = []
     for ep in sorted(entry_points(group="nbdev"), key=lambda e: e.name):
         try:
-            syms = ep.load()["syms"]
+            index = ep.load()
+            base = _index_base(index.get("settings") or {})
             indexes[ep.name] = [
-                (name, _index_url(value))
-                for module in syms.values()
+                (name, urljoin(base, _index_url(value)))
+                for module in index["syms"].values()
                 for name, value in module.items()
             ]
         except Exception as e:  # a third-party index that cannot be loaded is skipped
@@ -49,6 +51,14 @@ def nbdev_indexes() -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
                 "skipped"
             )
     return indexes, problems
+
+
+def _index_base(settings: dict[str, str]) -> str:
+    """The site an index's relative URLs are on: nbdev 3 writes `shell.html#captureshell`
+    and keeps the site in `doc_host` and `doc_baseurl`."""
+    host = str(settings.get("doc_host") or "").rstrip("/")
+    path = str(settings.get("doc_baseurl") or "").strip("/")
+    return f"{host}/{path}/" if path else f"{host}/" if host else ""
 
 
 def _index_url(value: object) -> str:
