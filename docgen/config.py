@@ -176,6 +176,12 @@ class Config:
     slow_cell: float = _execute_option(
         1.0, "Cells that run at least this many seconds are listed in the timing report."
     )
+    exclude: list[str] = _execute_option(
+        [],
+        'Notebooks never run, as globs relative to `nbs`, e.g. ["api/18_release.ipynb", '
+        '"tutorials/*"]: their pages show the outputs stored in them and say so. For '
+        "notebooks that need the network, a git remote or credentials.",
+    )
     force: list[str] = field(
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
@@ -189,6 +195,10 @@ class Config:
     )
     # Warnings about old spellings in the config file, told once per build.
     deprecations: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
+    # An nbdev project (notebooks/nbdev.py): its notebooks run as `nbdev-test` runs them,
+    # and cells carrying one of nbdev's `tst_flags` directives are not run.
+    nbdev: bool = field(default=False, metadata={"help": "", "internal": True})
+    skip_flags: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -395,7 +405,11 @@ def load_config(
 
     Reads `config_file`, or `pyproject.toml` in `cwd` when there is one. Paths in a file are
     relative to that file's folder; paths in `overrides` (the CLI's) are relative to `cwd`.
+    In an nbdev project (notebooks/nbdev.py) nbdev's settings give the defaults that
+    `[tool.docgen]` does not set.
     """
+    from docgen.notebooks.nbdev import docgen_defaults, read_nbdev_settings
+
     cwd = (cwd or Path.cwd()).resolve()
     if config_file is None and (cwd / "pyproject.toml").is_file():
         config_file = cwd / "pyproject.toml"
@@ -409,6 +423,9 @@ def load_config(
         root = config_file.parent
         if "title" not in values and project_name(config_file):
             values["title"] = project_name(config_file)
+    nbdev = read_nbdev_settings(root)
+    if nbdev is not None:
+        values = {**docgen_defaults(nbdev, root), **values}
     as_written: dict[str, Path] = {}
     for key in ("nbs", "out", "templates"):
         if values.get(key) is not None:

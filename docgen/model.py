@@ -39,6 +39,7 @@ class Status(str, Enum):
     CACHED = "cached"
     GPU_OUTPUTS = "outputs of a GPU run"
     NOT_RUN = "not run"
+    EXCLUDED = "excluded"  # by `exclude` in [tool.docgen.execute]: its stored outputs shown
     NO_CODE = "no code"
     FAILED = "failed"
 

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import SymbolIndex
+from docgen.api.nbdev_entries import with_export_entries
 from docgen.api.pages import api_notebooks, documented_symbols
 from docgen.api.resolve import Importer
 from docgen.config import Config
 from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.model import NotebookRun, Page, Source, Status
 from docgen.notebooks.discover import discover_notebooks
+from docgen.notebooks.nbdev import as_nbdev_test_runs
 from docgen.notebooks.read import read_notebook
 from docgen.session.keys import digest
 from docgen.session.pages import render_pages
@@ -62,13 +64,16 @@ class BuildReport:
 
 
 def read_notebooks(
-    sources: list[Source], validated: MutableSet[str] | None = None
+    sources: list[Source],
+    validated: MutableSet[str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[nbformat.NotebookNode]:
-    """Every notebook, or a `BuildFailed` listing every one that cannot be read."""
+    """Every notebook, or a `BuildFailed` listing every one that cannot be read; `warn`
+    hears of each one repaired on the way (see notebooks/read.py)."""
     notebooks, problems = [], []
     for source in sources:
         try:
-            notebooks.append(read_notebook(source.path, validated))
+            notebooks.append(read_notebook(source.path, validated, warn))
         except DocgenError as e:
             problems.append(str(e))
     if problems:
@@ -144,11 +149,16 @@ def _build(
     def warn(message: str) -> None:  # about the session only: the site is right regardless
         log(f"warning: {message}")
 
-    sources = discover_notebooks(config.nbs, config.nav, exclude=excluded_folders(config))
+    sources = discover_notebooks(
+        config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev
+    )
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
-    notebooks = read_notebooks(sources, session.validated(warn))
+    read_warnings: list[str] = []
+    notebooks = read_notebooks(sources, session.validated(warn), read_warnings.append)
     session.keep_validated(warn)
+    if config.nbdev:
+        notebooks = [as_nbdev_test_runs(nb, config.skip_flags) for nb in notebooks]
     runs: list[NotebookRun] = []
     machine_warnings: tuple[str, ...] = ()
     if config.execute:
@@ -163,6 +173,11 @@ def _build(
         )
         notebooks = [run.nb for run in runs]
     execute_seconds = time.perf_counter() - start
+    if config.nbdev and config.packages:
+        notebooks = [
+            with_export_entries(nb, config.packages[0], read_warnings.append, str(s.path))
+            for s, nb in zip(sources, notebooks, strict=True)
+        ]
 
     # Two passes: first what every page defines, then each page rendered with all of it.
     index_warnings: list[str] = []
@@ -190,6 +205,7 @@ def _build(
         ]
     warnings = [
         *config.deprecations,
+        *read_warnings,
         *machine_warnings,
         *api.warnings,
         *index_warnings,

@@ -224,11 +224,19 @@ def test_read_notebook_reads_as_nbformat_does(tmp_path: Path, name: str) -> None
         expected = nbformat.reader.reads(text)
         nbformat.validate(expected)
     except nbformat.ValidationError as e:
+        if name in REPAIRED:  # Jupyter opens it: built after a repair, with a warning
+            told: list[str] = []
+            read_notebook(path, warn=told.append)
+            assert told and "missing cell field" in told[0]
+            return
         with pytest.raises(DocgenError) as raised:
             read_notebook(path)
         assert str(raised.value) == f"{path}: is not a valid notebook: {e.message.splitlines()[0]}"
         return
     assert read_notebook(path) == expected
+
+
+REPAIRED = {"code cell without outputs"}
 
 
 def test_missing_or_repeated_cell_ids_are_repaired_as_nbformat_does(tmp_path: Path) -> None:
@@ -262,3 +270,28 @@ def test_reading_a_valid_notebook_does_not_import_nbformat(tmp_path: Path) -> No
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == ["2", "False"]
+
+
+@pytest.mark.parametrize(
+    "name, stripped",
+    [
+        ("05.13-Kernel-Density-Estimation", "Kernel-Density-Estimation"),
+        ("03a_data", "data"),
+        ("000_index", "index"),
+        ("01_flip", "flip"),
+        ("1.2 intro", "intro"),
+        ("3d_plots", "3d_plots"),
+        ("2024", "2024"),
+    ],
+)
+def test_whole_numeric_prefix_is_stripped(name: str, stripped: str) -> None:
+    from docgen.notebooks.discover import strip_prefix
+
+    assert strip_prefix(name) == stripped
+
+
+def test_dotted_chapter_names_that_collide_are_refused(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "05.13-Density.ipynb", "md:# x")
+    write_notebook(tmp_path / "06.01-Density.ipynb", "md:# x")
+    with pytest.raises(DocgenError, match="05.13-Density.ipynb and 06.01-Density.ipynb would both"):
+        discover_notebooks(tmp_path)

@@ -234,3 +234,20 @@ def test_defaults_render_the_same_on_every_run() -> None:
     assert defaults == {"log": local, "level": "3"}
     factories = {p["name"]: p["default"] for p in describe(Settings)["params"]}
     assert factories == {"nav": "list()", "odd": "..."}
+
+
+def test_docments_parameter_comments_become_the_parameter_table() -> None:
+    from docgen.runtime.docments import docments
+
+    def scale(
+        x: float,  # the value
+        by: float = 2.0,  # the factor
+        *,
+        clip: bool = False,
+    ) -> float:  # the scaled value
+        "Scale `x`."
+        return x * by
+
+    assert docments(scale) == ({"x": "the value", "by": "the factor"}, "the scaled value")
+    html = show_doc(scale)._repr_html_()
+    assert "api-params" in html and "the factor" in html and "the scaled value" in html

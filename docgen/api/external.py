@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from urllib.parse import urljoin
 
 from docgen.api.introspect import Warn
 from docgen.api.inventory import read_inventory
@@ -24,20 +25,49 @@ INVENTORY_MAX_AGE_S = 7 * 24 * 3600
 
 def nbdev_indexes() -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
     """Every installed package's `nbdev` entry-point index, by entry-point name: its
-    (name, URL) entries in file order; and a problem for each index that cannot be loaded."""
+    (name, URL) entries in file order; and a problem for each index that cannot be loaded.
+
+    Two shapes exist: nbdev-pytorch and nbdev-stdlib map names to URL strings; libraries
+    built with nbdev 2 and 3 (fastcore, nbdev, any user library) map them to
+    `(url, source path)` pairs. An index in any other shape is skipped with a problem that
+    names its package; it never stops the build or the checker.
+    """
     indexes: dict[str, list[tuple[str, str]]] = {}
     problems = []
     for ep in sorted(entry_points(group="nbdev"), key=lambda e: e.name):
         try:
-            syms = ep.load()["syms"]
+            index = ep.load()
+            base = _index_base(index.get("settings") or {})
             indexes[ep.name] = [
-                (name, url) for module in syms.values() for name, url in module.items()
+                (name, urljoin(base, _index_url(value)))
+                for module in index["syms"].values()
+                for name, value in module.items()
             ]
         except Exception as e:  # a third-party index that cannot be loaded is skipped
+            dist = getattr(ep, "dist", None)
+            package = f"package {dist.name}, " if dist is not None else ""
             problems.append(
-                f"the nbdev index of '{ep.name}' ({ep.value}) cannot be read ({e}); skipped"
+                f"the nbdev index of '{ep.name}' ({package}{ep.value}) cannot be read ({e}); "
+                "skipped"
             )
     return indexes, problems
+
+
+def _index_base(settings: dict[str, str]) -> str:
+    """The site an index's relative URLs are on: nbdev 3 writes `shell.html#captureshell`
+    and keeps the site in `doc_host` and `doc_baseurl`."""
+    host = str(settings.get("doc_host") or "").rstrip("/")
+    path = str(settings.get("doc_baseurl") or "").strip("/")
+    return f"{host}/{path}/" if path else f"{host}/" if host else ""
+
+
+def _index_url(value: object) -> str:
+    """The URL of one nbdev index entry: a URL string, or the first of a (url, path) pair."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and value and isinstance(value[0], str):
+        return value[0]
+    raise ValueError(f"an entry is {value!r}, neither a URL nor a (URL, source path) pair")
 
 
 def _is_url(location: str) -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import API_DIR, SymbolIndex, api_page_url
 from docgen.api.introspect import import_object
+from docgen.api.nbdev_entries import exported_names
 from docgen.api.resolve import Importer, PageResolver, notebook_namespace
 from docgen.config import Config
 from docgen.errors import DocgenError
@@ -56,7 +57,7 @@ def documented_symbols(
     return homes
 
 
-def _show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
+def show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
     from nbformat.v4 import new_code_cell, new_output  # slow to import: only when needed
 
     cell = new_code_cell(f"#| echo: false\nshow_doc({expression})")
@@ -84,7 +85,7 @@ def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
         if obj is None:
             continue
         expression = f"{module}.{symbol.short_name}"
-        cells.append(_show_doc_cell(expression, obj, symbol.name))
+        cells.append(show_doc_cell(expression, obj, symbol.name))
     return _with_stable_ids(new_notebook(cells=cells, metadata=_NOTEBOOK_METADATA))
 
 
@@ -207,6 +208,7 @@ def render_linked_page(
     known_failures = set(importer.failures)
     cells = [cell.source for cell in nb.cells if cell.cell_type == "code"]
     namespace, defined = notebook_namespace(cells, importer)
+    defined -= exported_names(nb)  # an nbdev module's own API: linked to its entries
     resolver = PageResolver(index, namespace, defined, importer)
     page = render_page(
         source,

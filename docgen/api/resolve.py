@@ -36,7 +36,8 @@ from docgen.notebooks.cells import parse_directives
 from docgen.runtime.userobjects import FAILURES, text_attr
 
 _NAME = re.compile(r"([^\W\d]\w*(?:\.[^\W\d]\w*)*)(\(\))?")
-_MAGIC = re.compile(r"^(\s*)(?:[%!].*|.*\?)$")
+# IPython line magics and shell escapes, and `obj?` help; a comment ending in `?` is none.
+_MAGIC = re.compile(r"^(\s*)(?:[%!].*|[^#]*\?)$")
 _NOT_A_REFERENCE = frozenset({"self", "cls"})
 _MISSING = object()
 _ANNOTATED = object()  # a class attribute declared by annotation only: real, but no object

@@ -7,6 +7,7 @@ run it (`--force` skips the cache).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +84,13 @@ def needs_gpu(nb: nbformat.NotebookNode) -> str:
         if "requires-cuda" in cell.get("metadata", {}).get("tags", []):
             return f"cell {index + 1} is tagged requires-cuda"
     return ""
+
+
+def is_excluded(source: Source, patterns: Sequence[str]) -> bool:
+    """Whether `exclude` names the notebook: a glob matching its path relative to `nbs`,
+    or its file name."""
+    rel = source.rel.as_posix()
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(source.rel.name, p) for p in patterns)
 
 
 def _has_code_to_run(nb: nbformat.NotebookNode) -> bool:
@@ -175,6 +183,9 @@ def plan_execution(
             problems[i] = str(e)
             continue
         rel = project_path(source.path, config.root)
+        if is_excluded(source, config.exclude):
+            decided[i] = finished_run(source, nb, Status.EXCLUDED)
+            continue
         why = needs_gpu(nb)
         if why and not machine.gpus:
             run, problem = _without_gpu(source, nb, why, rel, config, cache)

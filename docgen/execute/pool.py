@@ -62,6 +62,8 @@ class PoolOptions:
     gpus: tuple[Gpu, ...] = ()
     kernels_per_gpu: int = 2
     run_line_packages: tuple[str, ...] = ()  # their versions are recorded after the run
+    # Variables set in every kernel's environment, e.g. nbdev's IN_TEST=1.
+    env: tuple[tuple[str, str], ...] = ()
 
     @property
     def running(self) -> int:
@@ -113,7 +115,8 @@ async def _run_jobs(
     results: list[ExecutionResult | None] = [None] * len(jobs)
 
     async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
-        kernel = new_kernel(job.kernel_name, job.path, gpu_env(gpu), alive.reaper)
+        env = {**dict(options.env), **gpu_env(gpu)}
+        kernel = new_kernel(job.kernel_name, job.path, env, alive.reaper)
         alive.live.add(kernel)
         starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
         try:

@@ -45,6 +45,7 @@ class PlainProgress:
             Status.CACHED: f"cached {name}",
             Status.GPU_OUTPUTS: f"kept the outputs of a GPU run for {name}",
             Status.NOT_RUN: f"not run (needs a GPU) {name}",
+            Status.EXCLUDED: f"not run (excluded in [tool.docgen.execute]) {name}",
         }
         self.log(lines.get(status, f"{status} {name}"))
 

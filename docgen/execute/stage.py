@@ -55,8 +55,19 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),
+            env=nbdev_test_env(config),
         )
     )
+
+
+def nbdev_test_env(config: Config) -> tuple[tuple[str, str], ...]:
+    """What nbdev's runner adds to a notebook's environment: IN_TEST, under which calls such
+    as `nbdev_export()` do nothing, and the project root on the import path, so the library
+    imports without being installed. Other projects' kernels get neither."""
+    if not config.nbdev:
+        return ()
+    path = [str(config.root), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return (("IN_TEST", "1"), ("PYTHONPATH", os.pathsep.join(path)))
 
 
 def provenance_of(result: ExecutionResult) -> dict[str, Any]:

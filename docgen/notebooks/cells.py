@@ -12,8 +12,14 @@ if TYPE_CHECKING:
     import nbformat
 
 
-_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*([\w-]+)\s*(?::\s*(.*?))?\s*$")
-
+# A directive line as nbdev reads it: `#|` and a name, then a value after a colon
+# (`#| eval: false`, Quarto's form) or after a space (`#| default_exp core`, nbdev's).
+_DIRECTIVE_LINE = re.compile(r"^\s*#\s*\|")
+_DIRECTIVE = re.compile(r"^\s*#\s*\|\s*([^\s:]+)\s*:?\s?(.*?)\s*$")
+_CELL_MAGIC = re.compile(r"^\s*%%\w+")
+# nbdev's directives that take the whole cell off the page: nbdev's docs show neither the
+# module name nor internal code. (`#| export` cells stay: their code is the API's record.)
+_HIDING = ("hide", "exporti", "default_exp")
 
 @dataclass(frozen=True)
 class CellOptions:
@@ -29,17 +35,41 @@ class CellOptions:
 
 
 def parse_directives(source: str) -> tuple[dict[str, str], str]:
-    """Split leading `#| key: value` lines off a code cell; returns (directives, rest)."""
+    """Split the leading `#|` directive lines off a cell, as nbdev does; returns
+    (directives, rest). Blank lines and cell magics may sit among the directives: blank
+    lines there go, magics stay at the top of the rest."""
     lines = source.splitlines(keepends=True)
     directives: dict[str, str] = {}
+    magics: list[str] = []
+    found = False
     i = 0
     while i < len(lines):
-        m = _DIRECTIVE.match(lines[i])
-        if not m:
+        line = lines[i]
+        if _DIRECTIVE_LINE.match(line):
+            found = True
+            m = _DIRECTIVE.match(line)
+            if m:
+                directives[m.group(1).lower()] = (m.group(2) or "").strip().lower()
+        elif _CELL_MAGIC.match(line):
+            magics.append(line)
+        elif line.strip():
             break
-        directives[m.group(1).lower()] = (m.group(2) or "").strip().lower()
         i += 1
-    return directives, "".join(lines[i:])
+    if not found:
+        return {}, source
+    return directives, "".join([*magics, *lines[i:]])
+
+
+def metadata_directives(metadata: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    """nbdev's directives kept in metadata (`"nbdev": {"export": "true"}`), as comment
+    directives read: a bare directive's value is ''. Comment lines win over these."""
+    table = metadata.get("nbdev")
+    if not isinstance(table, dict):
+        return {}
+    return {
+        str(k).lower(): "" if str(v).lower() == "true" else str(v).lower()
+        for k, v in table.items()
+    }
 
 
 def alt_text(cell: nbformat.NotebookNode) -> str | None:
@@ -72,6 +102,11 @@ def _is_false(value: str) -> bool:
     return value in ("false", "no", "0")
 
 
+def _is_shown(value: str) -> bool:
+    """A hiding directive's value that hides: `#| hide`, `#| default_exp core`, not `: false`."""
+    return not _is_false(value)
+
+
 def _is_true(value: str) -> bool:
     return value in ("", "true", "yes", "1")
 
@@ -80,8 +115,9 @@ def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
     """Fold a cell's tags and directives into `CellOptions`."""
     tags = set(cell.get("metadata", {}).get("tags", []))
     directives: dict[str, str] = {}
-    if cell.cell_type == "code":
+    if cell.cell_type in ("code", "markdown"):
         directives, _ = parse_directives(cell.source)
+        directives = {**metadata_directives(cell.get("metadata", {})), **directives}
 
     def directive(name: str, check) -> bool:  # type: ignore[no-untyped-def]
         return name in directives and check(directives[name])
@@ -91,7 +127,7 @@ def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
         and "skip-execution" not in tags
         and not directive("eval", _is_false),
         show_cell="remove-cell" not in tags
-        and not directive("hide", _is_true)
+        and not any(directive(name, _is_shown) for name in _HIDING)
         and not directive("include", _is_false),
         show_input="remove-input" not in tags and not directive("echo", _is_false),
         show_output="remove-output" not in tags and not directive("output", _is_false),

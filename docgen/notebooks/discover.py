@@ -1,7 +1,8 @@
 """Finding the docs' notebooks, in site order, and the page each becomes.
 
 The output folder, the cache, hidden and `_` folders, checkpoints and any folder holding
-a docgen site are never inputs.
+a docgen site are never inputs; in an nbdev project `_` notebooks are not either (private,
+as nbdev has them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path, PurePosixPath
 from docgen.errors import DocgenError
 from docgen.model import Source
 
-_NUMERIC_PREFIX = re.compile(r"^\d+[_\-. ]+")
+# '01_', '000_', chapter numbers such as '05.13-', and nbdev's lettered '03a_' (two digits
+# at least, so that '3d_plots' keeps its name).
+_NUMERIC_PREFIX = re.compile(r"^(?:\d{2,}[a-z]?|\d+)(?:\.\d+[a-z]?)*[_\-. ]+")
 
 
 # Every site docgen writes holds this file (see outdir.py); a folder with it is never an input.
@@ -22,7 +25,8 @@ SITE_MARKER = ".docgen-site"
 
 
 def strip_prefix(name: str) -> str:
-    """'01_flip' -> 'flip': numeric prefixes order pages but stay out of URLs and titles."""
+    """'01_flip' -> 'flip', '05.13-KDE' -> 'KDE', '03a_data' -> 'data': numeric prefixes
+    order pages but stay out of URLs and titles."""
     return _NUMERIC_PREFIX.sub("", name) or name
 
 
@@ -50,13 +54,18 @@ def _input_folder(folder: Path, excluded: Collection[Path]) -> bool:
 
 
 def discover_notebooks(
-    nbs_dir: Path, nav: list[str] | None = None, exclude: Collection[Path] = ()
+    nbs_dir: Path,
+    nav: list[str] | None = None,
+    exclude: Collection[Path] = (),
+    private: bool = False,
 ) -> list[Source]:
     """Every notebook under `nbs_dir`, in site order.
 
     Hidden, private and checkpoint folders are skipped, and so are the folders in `exclude`
-    (the output and cache folders) and any site docgen wrote, wherever they are.
+    (the output and cache folders) and any site docgen wrote, wherever they are; with
+    `private`, so are notebooks whose names start with `_`.
     """
+    hidden = (".", "_") if private else (".",)
     if not nbs_dir.is_dir():
         raise DocgenError(f"notebook folder {nbs_dir} does not exist")
     nav = nav or []
@@ -66,7 +75,7 @@ def discover_notebooks(
         here = Path(folder)
         subdirs[:] = [d for d in subdirs if _input_folder(here / d, excluded)]
         for name in names:
-            if name.endswith(".ipynb") and not name.startswith("."):
+            if name.endswith(".ipynb") and not name.startswith(hidden):
                 rel = PurePosixPath((here / name).relative_to(nbs_dir).as_posix())
                 if _undecodable(str(rel)):
                     raise DocgenError(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Callable
 
 from pygments.formatters import HtmlFormatter
@@ -133,6 +134,9 @@ def dark_pygments_css(style: str = "github-dark") -> str:
     return f"\n{chosen}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"
 
 
+# nbdev's `#| hide_line`: the line it ends is run but not shown.
+_HIDE_LINE = re.compile(r"^.*#\s*\|\s*hide_line\s*\n?", re.MULTILINE)
+
 Highlight = Callable[[str, Lexer, "Resolver | None"], str]
 
 
@@ -147,7 +151,7 @@ def render_code_input(
 
     `link` turns names into links to their docs (see `highlight_code`)."""
     _, code = parse_directives(source)
-    code = code.strip("\n")
+    code = _HIDE_LINE.sub("", code).strip("\n")
     if not code:
         return ""
     body = highlight(code, lexer, link)

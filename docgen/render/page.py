@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from docgen.config import Config
 from docgen.model import Heading, Page, Source, _title_heading
-from docgen.notebooks.cells import alt_text, cell_options
+from docgen.notebooks.cells import alt_text, cell_options, parse_directives
 from docgen.notebooks.discover import strip_prefix
+from docgen.notebooks.nbdev import split_title_cell
 from docgen.render.ansi import valid_strings
 from docgen.render.code import Highlight, code_lexer, highlight_code, render_code_input
 from docgen.render.context import PageContext, Resolver
@@ -88,8 +89,19 @@ def render_page(
         if not options.show_cell:
             continue
         if cell.cell_type == "markdown":
+            # nbdev 3 puts directives on markdown cells too (`#| export`): never a heading.
+            _, text = parse_directives(cell.source)
+            if not text.strip():
+                continue
             ctx.attachments = cell.get("attachments", {})
-            body = loads_nothing(md.render(cell.source, ctx))
+            title_cell = split_title_cell(text) if config.nbdev and not ctx.headings else None
+            if title_cell is not None:  # the description is the page's subtitle
+                title, description, rest = title_cell
+                body = md.render(title, ctx)
+                body += f'<div class="page-description">{md.render(description, ctx)}</div>'
+                body = loads_nothing(body + (md.render(rest, ctx) if rest.strip() else ""))
+            else:
+                body = loads_nothing(md.render(text, ctx))
             cells.append(f'<div class="cell markdown-cell">{body}</div>')
         elif cell.cell_type == "code":
             code = (

@@ -109,6 +109,19 @@ def _section_html(section: DocSection, data: dict[str, Any], markdown: Markdown,
     )
 
 
+def _with_docments(sections: list[DocSection], data: dict[str, Any]) -> list[DocSection]:
+    """The docstring's sections, plus a parameter table (and returns) from parameter
+    comments (docments.py) where the docstring has none."""
+    titles = {s.title for s in sections}
+    extra = []
+    commented = [(p["name"], "", p["comment"]) for p in data.get("params", []) if p.get("comment")]
+    if commented and not titles & set(_TABLE_SECTIONS):
+        extra.append(DocSection("Parameters", items=commented))
+    if data.get("returns_comment") and "Returns" not in titles:
+        extra.append(DocSection("Returns", items=[("", "", data["returns_comment"])]))
+    return [*extra, *sections]
+
+
 def render_doc_html(
     data: dict[str, Any],
     *,
@@ -157,6 +170,7 @@ def render_doc_html(
         if sig:
             parts.append(f'<div class="api-signature"><code>{display}{sig}</code></div>')
     intro, sections = parse_docstring(data.get("doc", ""))
+    sections = _with_docments(sections, data)
     if intro:
         parts.append(f'<div class="api-docstring">{markdown(intro)}</div>')
     for section in sections:

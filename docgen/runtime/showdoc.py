@@ -15,6 +15,7 @@ import re
 import sys
 from typing import Any
 
+from docgen.runtime.docments import docments
 from docgen.runtime.entry import _IDENTIFIER, _signature_html, render_doc_html
 from docgen.runtime.objects import member_function, source_line
 from docgen.runtime.userobjects import FAILURES, docstring, text_attr
@@ -131,6 +132,7 @@ def describe(
     globalns = vars(sys.modules[module]) if module in sys.modules else {}
     params: list[dict[str, Any]] = []
     returns = None
+    returns_comment = ""
     names: dict[str, list[str]] = {}
     if kind not in ("module", "property"):
         try:
@@ -163,6 +165,10 @@ def describe(
                 names.update(_annotation_names(returns, globalns))
             if kind == "method" and params and params[0]["name"] in ("self", "cls"):
                 params = params[1:]
+            comments, returns_comment = docments(target)
+            for param in params:
+                if param["name"] in comments:
+                    param["comment"] = comments[param["name"]]
     elif kind == "property":
         try:
             annotations = getattr(target, "__annotations__", None)
@@ -182,6 +188,7 @@ def describe(
         "module": module,
         "params": params,
         "returns": returns,
+        "returns_comment": returns_comment,
         "names": names,
         "doc": docstring(obj),
         "line": line,

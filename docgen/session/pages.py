@@ -41,6 +41,8 @@ def render_pages(
 ) -> tuple[list[Page], list[str]]:
     """(every page, in order; the URLs of those rendered rather than reused)."""
     page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
+    for s, _ in all_pages:  # nbdev links `api/migrate.ipynb` for api/16_migrate.ipynb
+        page_links.setdefault(s.url.removesuffix(".html") + ".ipynb", s.url)
     shared = digest(
         {
             "stamp": session.stamp,

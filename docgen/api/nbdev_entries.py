@@ -1,0 +1,182 @@
+"""API entries as nbdev's docs make them: every public function and class defined in an
+`#| export` cell gets an entry right after its definition, unless the notebook documents
+it with `show_doc` itself; the exported code itself is not shown, as on nbdev's sites.
+
+The entries are `show_doc` outputs like any other (see pages.py), so they are the names'
+homes: backticks and code link to them, and the generated API pages leave them out.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from docgen.api.introspect import import_object
+from docgen.notebooks.cells import parse_directives
+from docgen.runtime.showdoc import DOC_MIME
+
+if TYPE_CHECKING:
+    import nbformat
+
+_EXPORTS = ("export", "exports")
+_SHOW_DOC_CALL = re.compile(r"\bshow_doc\(\s*([\w.]+)")
+
+
+def _defined_names(code: str) -> list[str]:
+    """Public functions and classes a cell defines at its top level, in order; a function
+    fastcore's `@patch` puts on a class is named as its method, `Class.name`."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # magics, or code nbdev would not export either
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            owner = _patched_class(node)
+            names.append(f"{owner}.{node.name}" if owner else node.name)
+    return [n for n in names if not any(part.startswith("_") for part in n.split("."))]
+
+
+def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The class `@patch` adds `node` to: its first parameter's annotation."""
+    patched = any(
+        (d.id if isinstance(d, ast.Name) else getattr(d, "attr", "")) in ("patch", "patch_to")
+        or (isinstance(d, ast.Call) and getattr(d.func, "id", "") in ("patch", "patch_to"))
+        for d in node.decorator_list
+    )
+    args = node.args.posonlyargs + node.args.args
+    if not patched or not args or not isinstance(args[0].annotation, ast.Name):
+        return None
+    return args[0].annotation.id
+
+
+def exported_names(nb: nbformat.NotebookNode) -> set[str]:
+    """Top-level names the notebook's `#| export` / `#| exports` cells define: the module's
+    own API, which backticks on the page link to rather than treat as local helpers."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            directives, code = parse_directives(cell.source)
+            if any(d in directives for d in _EXPORTS):
+                names |= {n for n in _defined_names(code) if "." not in n}
+    return names
+
+
+def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
+    """Short and full names the notebook's own `show_doc` calls or outputs document."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for match in _SHOW_DOC_CALL.finditer(cell.source):
+            names |= {match.group(1), match.group(1).rsplit(".", 1)[-1]}
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(DOC_MIME)
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                names |= {data["name"], data["name"].rsplit(".", 1)[-1]}
+    return names
+
+
+def _shown_expression(code: str) -> str | None:
+    """`X` when a cell is just `show_doc(X)`, X a (dotted) name."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "show_doc"):
+        return None
+    if not call.args or not isinstance(call.args[0], ast.Name | ast.Attribute):
+        return None
+    return ast.unparse(call.args[0])
+
+
+def _nbdev_show_doc_entry(cell: Any, code: str, package: str, module: str | None) -> Any | None:
+    """The docgen entry for a cell whose stored output is nbdev's `show_doc` (markdown, no
+    docgen data), anchored at the full name; None for any other cell, or a name that does
+    not resolve (its output stays as nbdev wrote it)."""
+    outputs = cell.get("outputs", [])
+    if not outputs or any(DOC_MIME in o.get("data", {}) for o in outputs):
+        return None
+    if not any("text/markdown" in o.get("data", {}) for o in outputs):
+        return None
+    expression = _shown_expression(code)
+    if expression is None:
+        return None
+    from docgen.api.pages import show_doc_cell
+    from docgen.runtime.showdoc import full_name
+
+    candidates = [f"{package}.{module}.{expression}"] if module else []
+    for name in [*candidates, expression]:
+        obj = import_object(name)
+        if obj is not None:
+            full = name if name != expression else full_name(obj) or expression
+            return show_doc_cell(full, obj, full)
+    return None
+
+
+def default_exp(nb: nbformat.NotebookNode) -> str | None:
+    """The module the notebook exports to (`#| default_exp core`), or None."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            value = parse_directives(cell.source)[0].get("default_exp")
+            if value:
+                return value
+    return None
+
+
+def with_export_entries(
+    nb: nbformat.NotebookNode, package: str, warn: Callable[[str], None], where: str
+) -> nbformat.NotebookNode:
+    """`nb` with an entry after each exported definition and its `#| export` cells hidden;
+    `nb` itself when it exports nothing."""
+    module = default_exp(nb)
+    from docgen.api.pages import show_doc_cell  # pages.py renders pages: imported late
+
+    documented = _documented_here(nb)
+    cells: list[Any] = []
+    changed = False
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code":
+            continue
+        directives, code = parse_directives(cell.source)
+        entry = _nbdev_show_doc_entry(cell, code, package, module)
+        if entry is not None:  # nbdev's own show_doc output, as docgen's entry
+            cells[-1], changed = entry, True
+            continue
+        exported = next((d for d in _EXPORTS if d in directives), None)
+        if exported is None or module is None:
+            continue
+        changed = True
+        if exported == "export":  # nbdev shows `#| exports` code, not `#| export` code
+            cell = copy.deepcopy(cell)
+            cell.metadata.setdefault("tags", []).append("remove-input")
+            cells[-1] = cell
+        # `#| export other` exports the cell to `other` rather than the notebook's module.
+        target = directives[exported] or module
+        for name in _defined_names(code):
+            full = f"{package}.{target}.{name}"
+            short = name.rsplit(".", 1)[-1]
+            if name in documented or full in documented or short in documented:
+                continue
+            obj = import_object(full)
+            if obj is None:
+                warn(
+                    f"{where}: `{name}` is exported to {package}.{target}, which has no "
+                    f"`{name}`; run nbdev-export, or install the package, to get its entry"
+                )
+                continue
+            cells.append(show_doc_cell(full, obj, full))
+    if not changed:
+        return nb
+    nb = copy.copy(nb)
+    nb.cells = cells
+    return nb
