@@ -62,7 +62,7 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
 
 def nbdev_test_env(config: Config) -> tuple[tuple[str, str], ...]:
     """What nbdev's runner adds to a notebook's environment: IN_TEST, under which calls such
-    as `nbdev_export()` do nothing, and the project root on the import path, so the library
+    as nbdev_export() do nothing, and the project root on the import path, so the library
     imports without being installed. Other projects' kernels get neither."""
     if not config.nbdev:
         return ()
