@@ -57,6 +57,7 @@ class PageContext:
     cell_index: int = 0
     cell_alt: str | None = None  # the alt text the code cell gives its images (cells.alt_text)
     attachments: dict = field(default_factory=dict)
+    widget_models: dict[str, str] = field(default_factory=dict)  # model id -> widget name
 
     def where(self) -> str:
         return f"{self.source}, cell {self.cell_index + 1}"

@@ -14,6 +14,7 @@ import re
 
 from docgen.render.ansi import ansi_to_html
 from docgen.render.context import PageContext, decode_notebook_image
+from docgen.render.frontend import frontend_note
 from docgen.render.markdown import MarkdownRenderer
 
 # Richest first: what a reader of the page should see when an output offers several forms.
@@ -143,10 +144,7 @@ def _image_html(mime: str, data: object, metadata: object, ctx: PageContext) -> 
     return f'<img src="{src}" alt="{alt}"{attrs} loading="lazy">'
 
 
-def render_display(out: dict, ctx: PageContext, md: MarkdownRenderer, limit: int) -> str:
-    data = out.get("data")
-    if not isinstance(data, dict):
-        raise _Unshowable(f"its data is {type(data).__name__}, not a mapping of types to data")
+def _rendered_by_build(data: dict, ctx: PageContext, md: MarkdownRenderer) -> str | None:
     for known, render in ctx.mime_renderers.items():
         if known in data:
             try:
@@ -158,10 +156,26 @@ def render_display(out: dict, ctx: PageContext, md: MarkdownRenderer, limit: int
                 )
                 rendered = None
             if rendered is not None:
-                return rendered
+                return str(rendered)
+    return None
+
+
+def render_display(out: dict, ctx: PageContext, md: MarkdownRenderer, limit: int) -> str:
+    """An output's static form, and a note where its richest form needs a live front end."""
+    data = out.get("data")
+    if not isinstance(data, dict):
+        raise _Unshowable(f"its data is {type(data).__name__}, not a mapping of types to data")
+    rendered = _rendered_by_build(data, ctx, md)
+    if rendered is not None:
+        return rendered
     mime = next((m for m in MIME_ORDER if m in data), None)
-    if mime is None:
-        return ""  # widgets and other front-end-only outputs have no static form
+    note = frontend_note(data, mime is not None, ctx.widget_models)
+    return (_static_form(out, data, mime, ctx, md, limit) if mime else "") + note
+
+
+def _static_form(
+    out: dict, data: dict, mime: str, ctx: PageContext, md: MarkdownRenderer, limit: int
+) -> str:
     if mime in _IMAGE_TYPES:
         body = _image_html(mime, data[mime], out.get("metadata", {}), ctx)
         return f'<div class="output output-image">{body}</div>'

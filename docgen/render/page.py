@@ -14,6 +14,7 @@ from docgen.notebooks.nbdev import split_title_cell
 from docgen.render.ansi import valid_strings
 from docgen.render.code import Highlight, code_lexer, highlight_code, render_code_input
 from docgen.render.context import PageContext, Resolver
+from docgen.render.frontend import widget_models
 from docgen.render.markdown import MarkdownRenderer
 from docgen.render.outputs import render_outputs
 from docgen.render.remote import remote_warnings
@@ -71,6 +72,7 @@ def render_page(
         resolve=resolve,
         link_code=link_code,
         mime_renderers=dict(mime_renderers or {}),
+        widget_models=widget_models(nb.metadata),
     )
     lexer = code_lexer(nb.metadata)
 

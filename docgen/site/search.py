@@ -102,7 +102,15 @@ _SKIPPED_TAGS = frozenset(
 )
 _PRE_BLOCK = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S | re.I)
 _SKIPPED_CLASSES = frozenset(
-    {"anchor", "source-link", "api-signature", "api-kind", "output-truncated", "cell-input"}
+    {
+        "anchor",
+        "source-link",
+        "api-signature",
+        "api-kind",
+        "output-truncated",
+        "output-note",
+        "cell-input",
+    }
 )
 _SPACES = re.compile(r"\s+")
 
