@@ -26,9 +26,6 @@ from conftest import run_docgen, write_notebook
 from docgen.serve.app import site_path, with_live_reload
 from docgen.serve.watch import is_edit
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking"]
 TAG = re.compile(rb'<script src="/_docgen_serve/livereload.js"[^>]*></script>\n')
 
 
@@ -243,17 +240,6 @@ def _alive(pid: int) -> bool:
 
 
 # --- in Chromium ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (make test installs it with apt)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -16,14 +16,6 @@ from conftest import run_docgen, write_notebook
 from docgen.config import load_config
 from docgen.pipeline import build
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 PROJECT = "/proj/"  # where GitHub Pages serves a project site: https://user.github.io/proj/
 
 
@@ -84,17 +76,6 @@ def serve() -> Iterator:  # type: ignore[type-arg]
         httpd.shutdown()
         httpd.server_close()
         thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (make test installs it with apt)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def _distributions(folders: Iterable[str | Path]) -> list[str]:
     return sorted(names)
 
 
-def _source_digest(package: str) -> str:
+def source_digest(package: str) -> str:
     """Hash of a documented package's own .py files: an editable install changes no version."""
     import importlib.util
 
@@ -154,7 +154,7 @@ def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dic
         "gpus": "; ".join(g.name for g in gpus) or "none",
     }
     for package in sorted(packages):
-        fingerprint[f"source:{package}"] = _source_digest(package)
+        fingerprint[f"source:{package}"] = source_digest(package)
     return fingerprint
 
 
@@ -283,9 +283,9 @@ class ExecutionCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             tag = self.folder / "CACHEDIR.TAG"
             if not tag.exists():
-                _write_atomically(tag, _CACHEDIR_TAG.encode())
-            _write_atomically(self.entry_path(key), nbformat.writes(nb).encode())
-            _write_atomically(self._latest_path(rel_path, code), key.encode())
+                write_atomically(tag, _CACHEDIR_TAG.encode())
+            write_atomically(self.entry_path(key), nbformat.writes(nb).encode())
+            write_atomically(self._latest_path(rel_path, code), key.encode())
         except OSError as e:
             return f"could not write the cache entry for {rel_path} into {self.folder}: {e}"
         return None
@@ -309,7 +309,7 @@ class ExecutionCache:
         """Write what `cell_imports` worked out (planning itself writes nothing)."""
         for path, found in self._unsaved_imports.items():
             try:
-                _write_atomically(path, _canonical(found).encode())
+                write_atomically(path, _canonical(found).encode())
             except OSError:
                 pass  # a read-only cache: worked out each time
         self._unsaved_imports.clear()
@@ -321,7 +321,7 @@ class ExecutionCache:
             pass  # a read-only cache still works: the entry is ignored each time
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never a part: write beside, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

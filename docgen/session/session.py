@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
 import time
 from collections.abc import Callable, MutableSet
 from importlib.metadata import entry_points
@@ -37,6 +36,7 @@ from docgen.api.external import CACHE_DIR as INVENTORY_DIR
 from docgen.api.external import INVENTORY_MAX_AGE_S, external_index, inventory_url
 from docgen.api.introspect import ProjectApi, Symbol
 from docgen.config import CACHE_DIR, Config
+from docgen.execute.cache import source_digest
 from docgen.model import Heading, Page, Source
 from docgen.notebooks.node import from_dict
 from docgen.session.keys import digest, docgen_stamp, file_digest
@@ -99,7 +99,7 @@ class BuildSession:
             {
                 "stamp": self.stamp,
                 "packages": config.packages,
-                "sources": {p: package_digest(p) for p in config.packages},
+                "sources": {p: source_digest(p) for p in config.packages},
             }
         )
         entry = self.store.load("api", "project", warn)
@@ -263,21 +263,6 @@ def _body_digest(body: str) -> str:
 
 def _name(url: str) -> str:
     return digest(url)[:32]
-
-
-def package_digest(package: str) -> str:
-    """A hash of a documented package's own files (an editable install changes no version)."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return "not installed"
-    if spec is None:
-        return "not installed"
-    roots = [Path(p) for p in (spec.submodule_search_locations or [])]
-    files = sorted(p for root in roots for p in root.rglob("*.py") if "__pycache__" not in p.parts)
-    if not roots and spec.origin and Path(spec.origin).is_file():
-        files = [Path(spec.origin)]
-    return digest([[str(p), file_digest(p)] for p in files])
 
 
 def _external_inputs(config: Config) -> dict[str, Any]:

@@ -8,11 +8,11 @@ lives in memory only (a long-lived process such as a preview server).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from docgen.execute.cache import write_atomically
 
 FORMAT = 1  # bump when an entry's layout changes
 
@@ -96,19 +96,3 @@ class SessionStore:
         except OSError:
             pass  # a read-only cache: the entry is ignored each time
         return None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never a part: write beside, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
