@@ -112,7 +112,7 @@ def data_digest(folder: Path, patterns: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def _distributions(folders: Iterable[str | Path]) -> list[str]:
+def distributions_in(folders: Iterable[str | Path]) -> list[str]:
     """Names of the installed distributions (name and version) and .pth files in `folders`."""
     names: set[str] = set()
     for folder in folders:
@@ -150,7 +150,7 @@ def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dic
     fingerprint = {
         "python": f"{sys.version} {platform.machine()} {sys.platform}",
         # sys.path without "" (the folder docgen was started in, which varies)
-        "distributions": _sha256("\n".join(_distributions(p for p in sys.path if p))),
+        "distributions": _sha256("\n".join(distributions_in(p for p in sys.path if p))),
         "gpus": "; ".join(g.name for g in gpus) or "none",
     }
     for package in sorted(packages):
@@ -170,7 +170,7 @@ def kernel_fingerprint(name: str) -> dict[str, Any]:
     if interpreter not in ("", "python", "python3", sys.executable):
         prefix = Path(interpreter).parent.parent
         fingerprint["distributions"] = _sha256(
-            "\n".join(_distributions(prefix.glob("lib/python3*/site-packages")))
+            "\n".join(distributions_in(prefix.glob("lib/python3*/site-packages")))
         )
     return fingerprint
 

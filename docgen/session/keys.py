@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import sys
 from pathlib import Path
 from typing import Any
 
 import docgen
+from docgen.execute.cache import distributions_in
 
 
 def digest(value: Any) -> str:
@@ -38,19 +38,6 @@ def docgen_stamp() -> str:
             "version": docgen.__version__,
             "source": [[p.relative_to(package).as_posix(), file_digest(p)] for p in sources],
             "python": f"{sys.version} {platform.machine()}",
-            "distributions": installed_distributions(),
+            "distributions": distributions_in(p for p in sys.path if p),
         }
     )
-
-
-def installed_distributions() -> list[str]:
-    """The `*.dist-info` (name and version), `*.egg-info` and `.pth` names on `sys.path`,
-    without importing anything."""
-    names: set[str] = set()
-    for folder in sys.path:
-        try:
-            entries = os.listdir(folder or ".") if folder else []
-        except OSError:
-            continue
-        names.update(e for e in entries if e.endswith((".dist-info", ".egg-info", ".pth")))
-    return sorted(names)

@@ -32,8 +32,11 @@ from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from docgen.api.external import CACHE_DIR as INVENTORY_DIR
-from docgen.api.external import INVENTORY_MAX_AGE_S, external_index, inventory_url
+from docgen.api.external import (
+    INVENTORY_MAX_AGE_S,
+    cached_inventory,
+    external_index,
+)
 from docgen.api.introspect import ProjectApi, Symbol
 from docgen.config import CACHE_DIR, Config
 from docgen.execute.cache import source_digest
@@ -269,10 +272,9 @@ def _external_inputs(config: Config) -> dict[str, Any]:
     """What the external index is made from: the inventory files and the nbdev indexes."""
     files: dict[str, Any] = {}
     for name, location in config.inventories.items():
-        if location.startswith(("http://", "https://", "file://")):
-            url, _ = inventory_url(location)
-            cached = f"{name}-{hashlib.sha256(url.encode()).hexdigest()[:16]}.inv"
-            path = config.root / INVENTORY_DIR / cached
+        cached = cached_inventory(name, location, config.root)
+        if cached is not None:
+            url, path = cached
             age = time.time() - path.stat().st_mtime if path.is_file() else None
             # A stale copy is refreshed when the index is made: make it again each build.
             fresh = age is not None and age <= INVENTORY_MAX_AGE_S
