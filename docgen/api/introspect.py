@@ -80,10 +80,6 @@ class ProjectApi:
         return None
 
 
-def _is_public_module(name: str) -> bool:
-    return not any(part.startswith("_") for part in name.split("."))
-
-
 def _summary(obj: Any) -> str:
     doc = docstring(obj)
     paragraph = doc.strip().split("\n\n")[0].replace("\n", " ").strip()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from docgen.api.introspect import import_object
 from docgen.notebooks.cells import parse_directives
 from docgen.runtime.showdoc import DOC_MIME
+from docgen.runtime.userobjects import is_public_name
 
 if TYPE_CHECKING:
     import nbformat
@@ -39,7 +40,7 @@ def _defined_names(code: str) -> list[str]:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             owner = _patched_class(node)
             names.append(f"{owner}.{node.name}" if owner else node.name)
-    return [n for n in names if not any(part.startswith("_") for part in n.split("."))]
+    return [n for n in names if is_public_name(n)]
 
 
 def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:

@@ -24,6 +24,7 @@ from docgen.linkcheck.inventories import (
 from docgen.linkcheck.online import HttpOptions, check_urls_cached
 from docgen.linkcheck.report import CheckReport, LinkResult
 from docgen.linkcheck.scan import ParsedPage, parse_page
+from docgen.site.meta import public_base
 
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 
@@ -74,7 +75,7 @@ class _SiteChecker:
         self.site, self.files, self.dirs, self.pages = site, files, dirs, pages
         # Links into the site's public address (canonical links, a 404 page's absolute
         # paths) are checked against the files here, not as other sites' links.
-        base = site_url.rstrip("/") + "/"
+        base = public_base(site_url)
         self.site_prefixes = (base, urlsplit(base).path or "/") if site_url else ()
         self.inventories = inventories
         self.targets: dict[tuple[str, str], str | Verdict] = {}

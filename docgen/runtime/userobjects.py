@@ -23,6 +23,11 @@ class UserCodeError(Exception):
     """The project's code failed while docgen read it; the message says how."""
 
 
+def is_public_name(dotted: str) -> bool:
+    """No part of `a.b.c` starts with an underscore."""
+    return not any(part.startswith("_") for part in dotted.split("."))
+
+
 def reason(e: BaseException) -> str:
     """What went wrong, in words: `RuntimeError: boom`, or `it calls sys.exit(3)`."""
     if isinstance(e, SystemExit):
@@ -89,7 +94,7 @@ def submodules(package: ModuleType, warn: Callable[[str], None]) -> list[ModuleT
             return
         seen_paths.update(entries)
         for info in pkgutil.iter_modules(entries, module.__name__ + "."):
-            if any(part.startswith("_") for part in info.name.split(".")):
+            if not is_public_name(info.name):
                 continue
             try:
                 child = import_module(info.name)

@@ -95,7 +95,7 @@ def assemble_site(
     theme: dict[str, bytes] = {}
     # Relative links, from the site's root; with site_url, the page's script bases them on
     # its path (see 404.html.jinja2).
-    site_path = urlsplit(config.site_url).path.rstrip("/") + "/" if config.site_url else ""
+    site_path = urlsplit(public_base(config.site_url)).path if config.site_url else ""
     theme["404.html"] = render_template(
         env,
         "404.html.jinja2",
