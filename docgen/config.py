@@ -182,6 +182,25 @@ class Config:
         '"tutorials/*"]: their pages show the outputs stored in them and say so. For '
         "notebooks that need the network, a git remote or credentials.",
     )
+    executor: str = _execute_option(
+        "local",
+        'Where notebooks run: "local" (kernels on this machine) or "dask" (one task per '
+        "notebook on a Dask cluster, each in a fresh kernel of the worker's environment; "
+        "needs `pip install docgen-nb[dask]`).",
+        choices=("local", "dask"),
+    )
+    scheduler: str = _execute_option(
+        "",
+        'The Dask scheduler for executor = "dask", e.g. "tcp://host:8786"; empty: a local '
+        "cluster of one single-threaded worker process per core, started and closed by the "
+        "build.",
+    )
+    shared_path: bool = _execute_option(
+        False,
+        'With executor = "dask": the workers see the project at the same path (a shared file '
+        "system), so notebooks run there. false: each task carries the files beside its "
+        "notebook and its declared data files, and runs in a copy of them on the worker.",
+    )
     force: list[str] = field(
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},

@@ -57,6 +57,17 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="without a GPU, publish GPU notebooks that have no stored outputs (a warning)",
     )
+    p.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        help="where notebooks run: kernels on this machine (default) or a Dask cluster",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="the Dask scheduler to run notebooks on, e.g. tcp://host:8786 (implies "
+        "--executor dask; without it, dask starts a local cluster)",
+    )
     _add_no_wait(p)
     p.set_defaults(run=_run_build)
 
@@ -85,6 +96,8 @@ def _run_build(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "force": args.force,
         "allow_missing_gpu": True if args.allow_missing_gpu else None,
+        "executor": args.executor or ("dask" if args.scheduler else None),
+        "scheduler": args.scheduler,
     }
     # Imported here, so `docgen --version` and `--help` stay quick.
     from docgen.execute.progress import LiveProgress, PlainProgress

@@ -41,6 +41,10 @@ class ExecutionResult:
     kernel_info: dict[str, Any] = field(default_factory=dict)  # see kernel.Kernel.describe
     finished: str = ""  # UTC, ISO 8601
     warnings: tuple[str, ...] = ()
+    # The cache key computed where it ran, when another machine ran it (None: the plan's).
+    key: str | None = None
+    # Where another machine ran it: worker name, address, host, environment digest.
+    worker: dict[str, str] = field(default_factory=dict)
 
 
 class Listener(Protocol):

@@ -82,6 +82,9 @@ def provenance_of(result: ExecutionResult) -> dict[str, Any]:
         provenance["packages"] = {str(k): str(v) for k, v in info["packages"].items()}
     if "cuda_used" in info:
         provenance["cuda_used"] = bool(info["cuda_used"])
+    if result.worker.get("host"):
+        provenance["host"] = result.worker["host"]
+        provenance["worker"] = dict(result.worker)
     provenance["seconds"] = round(result.duration, 2)
     provenance["date"] = result.finished
     return provenance
@@ -96,6 +99,12 @@ def execute_stage(
     executor: Executor | None = None,
 ) -> list[NotebookRun]:
     """Every notebook with its outputs, in order, or a `BuildFailed` listing every failure."""
+    if executor is None and config.executor == "dask":
+        from docgen.execute.dask.driver import dask_executor
+
+        # The cluster's GPUs and environment replace this machine's in the plan.
+        with dask_executor(config, machine) as (cluster, on_cluster):
+            return execute_stage(sources, notebooks, config, on_cluster, listener, cluster)
     listener = listener or Silent()
     cache = ExecutionCache(config.root / CACHE_DIR) if config.cache else None
     plan = plan_execution(sources, notebooks, config, machine, cache)
@@ -119,8 +128,9 @@ def execute_stage(
             problems[i] = result.error or f"{job.path}: did not run"
             continue
         docgen_metadata(result.nb)["provenance"] = from_dict(provenance_of(result))
-        if cache is not None and planned.key is not None:
-            warning = cache.store(planned.key, project_path(job.path, config.root), result.nb)
+        key = result.key or planned.key  # a worker's key holds its own environment
+        if cache is not None and key is not None:
+            warning = cache.store(key, project_path(job.path, config.root), result.nb)
             if warning:  # the site is still right; only the next build is slower
                 listener.warn(warning)
         runs[i] = finished_run(

@@ -26,7 +26,8 @@ def page_provenance(
     run: NotebookRun, run_line: bool = True, packages: Sequence[str] = ("torch",)
 ) -> dict[str, Any]:
     """The page's `provenance`: `status` (a `Status`) and what the run recorded: `device`,
-    `python`, `seconds`, `date` (UTC, ISO 8601), and `packages`: (name, version) of those
+    `host` (the Dask worker's machine, when one ran it), `python`, `seconds`, `date` (UTC,
+    ISO 8601), and `packages`: (name, version) of those
     of `packages` the notebook imports, in their order (`cuda` with torch). Empty when there
     is nothing to say: no code ran, the run line is off (`run_line`), or the run recorded
     nothing."""
@@ -48,7 +49,7 @@ def page_provenance(
         ]
         shown: dict[str, Any] = {
             key: run.provenance[key]
-            for key in ("device", "python", "seconds", "date")
+            for key in ("device", "host", "python", "seconds", "date")
             if key in run.provenance
         }
         if run.provenance.get("cuda") and any(name == "torch" for name, _ in named):

@@ -1,0 +1,300 @@
+"""The Dask executor, with real processes: a LocalCluster, and a `dask scheduler` with two
+`dask worker` processes started here (on 127.0.0.1, stopped at the end of the module)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, run_docgen, snapshot, write_notebook
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.kernel
+
+DASK = Path(sys.executable).parent / "dask"
+
+# The pids of the kernel's ancestors, read from /proc: a worker's pid among them shows that
+# the kernel runs under that worker.
+ANCESTORS = """\
+import os
+def ancestors():
+    pid, found = os.getpid(), []
+    while pid > 1:
+        with open(f"/proc/{pid}/stat") as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        found.append(pid)
+    return found
+"""
+
+
+def env() -> dict[str, str]:
+    """This worktree's docgen for the workers too."""
+    paths = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def without_provenance(files: dict[str, bytes]) -> dict[str, bytes]:
+    kept = {}
+    for name, data in files.items():
+        if name.startswith("_timings."):
+            continue
+        if name.endswith(".html"):
+            data = re.sub(rb'<p class="provenance">[^<]*</p>', b"", data)
+        elif name.endswith(".ipynb"):
+            nb = json.loads(data)
+            nb["metadata"]["docgen"].pop("provenance")
+            data = json.dumps(nb, sort_keys=True).encode()
+        kept[name] = data
+    return kept
+
+
+def test_local_cluster_pages_equal_a_local_build(tmp_path: Path) -> None:
+    nbs = tmp_path / "doc_nbs"
+    (nbs / "guide" / "data").mkdir(parents=True)
+    (nbs / "guide" / "data" / "rows.csv").write_text("a,b\n1,2\n")
+    (nbs / "guide" / "beside.txt").write_text("read from the notebook's folder")
+    guide = write_notebook(
+        nbs / "guide" / "01_files.ipynb",
+        "md:# Files",
+        "print(open('beside.txt').read())",
+        "import csv\nlist(csv.reader(open('data/rows.csv')))",
+    )
+    nb = json.loads(guide.read_text())
+    nb["metadata"]["docgen"] = {"data": ["data/rows.csv"]}
+    guide.write_text(json.dumps(nb))
+    write_notebook(nbs / "index.ipynb", "md:# Index", "print('hello')", "{'a': [1, 2]}")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.docgen]\ntitle = 't'\n[tool.docgen.execute]\nworkers = 2\ncache = false\n"
+    )
+    local = run_docgen("build", "--out", "local", cwd=tmp_path)
+    assert local.returncode == 0, local.stderr
+    dask = run_docgen("build", "--out", "dask", "--executor", "dask", cwd=tmp_path)
+    assert dask.returncode == 0, dask.stderr
+    a, b = snapshot(tmp_path / "local"), snapshot(tmp_path / "dask")
+    assert set(a) == set(b)
+    assert without_provenance(a) == without_provenance(b)
+    html = (tmp_path / "dask" / "index.html").read_text()
+    assert f"Ran on CPU of {socket.gethostname()} " in html
+
+
+def test_without_dask_the_dask_executor_exits_2_and_says_what_to_install(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Index", "1 + 1")
+    (tmp_path / "pyproject.toml").write_text('[tool.docgen.execute]\nexecutor = "dask"\n')
+    hidden = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from docgen.commands.main import main; sys.exit(main(['build']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hidden], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "pip install docgen-nb[dask]" in done.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_unreachable_scheduler_exits_2_naming_it(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Index", "1 + 1")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    start = time.monotonic()
+    done = run_docgen("build", "--scheduler", address, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot reach the Dask scheduler at {address}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - start < 30
+    assert not (tmp_path / "site").exists()
+
+
+# --- a scheduler and two workers, as separate processes ---------------------------------
+
+
+class Cluster:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.address = ""
+        self.logs: list[Any] = []
+
+    def start(self, workers: int) -> None:
+        file = self.folder / "scheduler.json"
+        log = (self.folder / "scheduler.log").open("wb")
+        self.logs.append(log)
+        self.processes.append(
+            subprocess.Popen(
+                [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                 "--scheduler-file", file],
+                env=env(), stdout=log, stderr=log,
+            )
+        )
+        deadline = time.monotonic() + 60
+        while not file.exists():
+            assert time.monotonic() < deadline, (self.folder / "scheduler.log").read_text()
+            time.sleep(0.2)
+        self.address = json.loads(file.read_text())["address"]
+        for n in range(workers):
+            name = f"w{n}"
+            log = (self.folder / f"{name}.log").open("wb")
+            self.logs.append(log)
+            worker = subprocess.Popen(
+                [DASK, "worker", self.address, "--name", name, "--nthreads", "1", "--no-nanny",
+                 "--host", "127.0.0.1", "--no-dashboard"],
+                env=env(), stdout=log, stderr=log,
+            )
+            self.processes.append(worker)
+            self.workers[name] = worker
+
+    def worker_pids(self) -> set[int]:
+        return {w.pid for w in self.workers.values() if w.poll() is None}
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in self.logs:
+            log.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    running = Cluster(tmp_path_factory.mktemp("dask-cluster"))
+    try:
+        running.start(workers=2)
+        yield running
+    finally:
+        running.stop()
+
+
+def project(root: Path, *notebooks: tuple[str, list[str]]) -> Path:
+    for name, cells in notebooks:
+        write_notebook(root / "doc_nbs" / name, f"md:# {name}", *cells)
+    return root
+
+
+def test_each_kernel_runs_under_a_worker_process(cluster: Cluster, tmp_path: Path) -> None:
+    project(
+        tmp_path,
+        ("index.ipynb", [ANCESTORS, "print('PIDS', ancestors())"]),
+        ("second.ipynb", [ANCESTORS, "print('PIDS', ancestors())"]),
+    )
+    done = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for page in ("index.html", "second.html"):
+        html = (tmp_path / "site" / page).read_text()
+        pids = {int(p) for p in re.search(r"PIDS \[([\d, ]+)\]", html).group(1).split(", ")}
+        assert pids & cluster.worker_pids(), (pids, cluster.worker_pids())
+        assert f"Ran on CPU of {socket.gethostname()} " in html
+    # the keys the workers computed are those the driver looks up: nothing runs again
+    again = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "cached doc_nbs/index.ipynb" in again.stderr
+
+
+def test_a_failing_cell_is_reported_as_locally_with_the_worker(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    project(tmp_path, ("index.ipynb", ["x = 1", "x / 0"]))
+    local = run_docgen("build", cwd=tmp_path)
+    assert local.returncode == 1
+    block = local.stderr[local.stderr.index(str(tmp_path / "doc_nbs" / "index.ipynb")):]
+    block = block[: block.index("raises-exception") + len("raises-exception")]
+    done = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
+    assert done.returncode == 1
+    assert block in done.stderr
+    assert re.search(r"\(on Dask worker w[01], host ", done.stderr), done.stderr
+    assert "docgen-dask-" not in done.stderr  # the worker's copy is never named
+
+
+def wait_for(path: Path, seconds: float = 90) -> str:
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and path.read_text().strip()):
+        assert time.monotonic() < deadline, f"{path} was never written"
+        time.sleep(0.1)
+    return path.read_text()
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_ctrl_c_cancels_the_tasks_and_kills_their_kernels(cluster: Cluster, tmp_path: Path) -> None:
+    marker = tmp_path / "kernel.pid"
+    project(
+        tmp_path,
+        ("index.ipynb", [f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))",
+                         "time.sleep(120)"]),
+    )
+    build = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "build", "--scheduler", cluster.address],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        kernel = int(wait_for(marker))
+        assert alive(kernel)
+        build.send_signal(signal.SIGINT)
+        _, stderr = build.communicate(timeout=60)
+    finally:
+        if build.poll() is None:
+            build.kill()
+    assert build.returncode == 128 + signal.SIGINT, stderr
+    deadline = time.monotonic() + 15
+    while alive(kernel):
+        assert time.monotonic() < deadline, "the kernel outlived its cancelled task"
+        time.sleep(0.1)
+    assert len(cluster.worker_pids()) == 2  # the workers stay
+    assert not (tmp_path / "site").exists()
+
+
+# Kills a worker: the last test of the module.
+def test_a_worker_killed_mid_notebook_is_retried_on_another(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    marker = tmp_path / "attempts"
+    run = (
+        f"from pathlib import Path\nimport time\nmarker = Path({str(marker)!r})\n"
+        "earlier = marker.read_text().splitlines() if marker.exists() else []\n"
+        "marker.write_text(''.join(line + '\\n' for line in [*earlier, repr(ancestors())]))\n"
+        "if not earlier:\n    time.sleep(120)\n"
+        "print('ATTEMPT', len(earlier) + 1)"
+    )
+    project(tmp_path, ("index.ipynb", [ANCESTORS, run]))
+    build = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "build", "--scheduler", cluster.address],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = set(json.loads(wait_for(marker).splitlines()[0]))
+        (name,) = [n for n, w in cluster.workers.items() if w.pid in first]
+        cluster.workers[name].kill()
+        _, stderr = build.communicate(timeout=120)
+    finally:
+        if build.poll() is None:
+            build.kill()
+    assert build.returncode == 0, stderr
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert "ATTEMPT 2" in html
+    second = set(json.loads(marker.read_text().splitlines()[1]))
+    assert second & cluster.worker_pids()  # the other worker
+    assert cluster.workers[name].pid not in second
