@@ -15,7 +15,9 @@ import torch, in 4 folders):
   build outside the timed ones) and prints it next to the site's page count: that, not the
   wording of a goal, says what the figure covers. Goal: 0.5 s.
 
-    python bench/exec.py [--notebooks 20] [--workers 2] [--keep DIR]
+    python bench/exec.py [--notebooks 20] [--workers 2] [--keep DIR] [--executor dask]
+
+`--executor dask` measures the Dask executor against the local pool instead (exec_dask.py).
 """
 
 from __future__ import annotations
@@ -161,10 +163,22 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build the project here and leave it")
+    parser.add_argument(
+        "--executor", choices=("local", "dask"), default="local",
+        help="dask: the Dask executor against the local pool instead (bench/exec_dask.py)",
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="docgen-bench-exec-"))
     root.mkdir(parents=True, exist_ok=True)
     paths = make_project(root, args.notebooks, args.workers)
+    if args.executor == "dask":
+        import exec_dask  # beside this script
+
+        try:
+            return exec_dask.main(args, root, paths)
+        finally:
+            if args.keep is None:
+                shutil.rmtree(root, ignore_errors=True)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     w = args.workers
     print(f"{args.notebooks} notebooks that import torch; {cpus} CPU cores; workers = {w}")

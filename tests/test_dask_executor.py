@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, run_docgen, snapshot, write_notebook
+from tests.conftest import REPO, run_docgen, snapshot, tagged, write_notebook
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.kernel
@@ -136,7 +136,9 @@ class Cluster:
             subprocess.Popen(
                 [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                  "--scheduler-file", file],
-                env=env(), stdout=log, stderr=log,
+                # one retry after a worker dies, as on a local cluster
+                env={**env(), "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"},
+                stdout=log, stderr=log,
             )
         )
         deadline = time.monotonic() + 60
@@ -145,16 +147,19 @@ class Cluster:
             time.sleep(0.2)
         self.address = json.loads(file.read_text())["address"]
         for n in range(workers):
-            name = f"w{n}"
-            log = (self.folder / f"{name}.log").open("wb")
-            self.logs.append(log)
-            worker = subprocess.Popen(
-                [DASK, "worker", self.address, "--name", name, "--nthreads", "1", "--no-nanny",
-                 "--host", "127.0.0.1", "--no-dashboard"],
-                env=env(), stdout=log, stderr=log,
-            )
-            self.processes.append(worker)
-            self.workers[name] = worker
+            self.add_worker(f"w{n}")
+
+    def add_worker(self, name: str, *options: str) -> subprocess.Popen[bytes]:
+        log = (self.folder / f"{name}.log").open("wb")
+        self.logs.append(log)
+        worker = subprocess.Popen(
+            [DASK, "worker", self.address, "--name", name, "--nthreads", "1", "--no-nanny",
+             "--host", "127.0.0.1", "--no-dashboard", *options],
+            env=env(), stdout=log, stderr=log,
+        )
+        self.processes.append(worker)
+        self.workers[name] = worker
+        return worker
 
     def worker_pids(self) -> set[int]:
         return {w.pid for w in self.workers.values() if w.poll() is None}
@@ -183,7 +188,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         running.stop()
 
 
-def project(root: Path, *notebooks: tuple[str, list[str]]) -> Path:
+def project(root: Path, *notebooks: tuple[str, list[Any]]) -> Path:
     for name, cells in notebooks:
         write_notebook(root / "doc_nbs" / name, f"md:# {name}", *cells)
     return root
@@ -221,6 +226,42 @@ def test_a_failing_cell_is_reported_as_locally_with_the_worker(
     assert block in done.stderr
     assert re.search(r"\(on Dask worker w[01], host ", done.stderr), done.stderr
     assert "docgen-dask-" not in done.stderr  # the worker's copy is never named
+
+
+def test_gpu_notebooks_without_a_gpu_worker_follow_the_cpu_rules(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    cuda = tagged("2 + 2", "requires-cuda")
+    project(tmp_path, ("index.ipynb", ["1 + 1"]), ("cuda.ipynb", [cuda]))
+    done = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
+    assert done.returncode == 1
+    why = "cuda.ipynb: needs a GPU (cell 2 is tagged requires-cuda), and this machine has none"
+    assert why in done.stderr
+    done = run_docgen("build", "--allow-missing-gpu", "--scheduler", cluster.address, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "site" / "cuda.html").read_text()
+    assert "Not executed: this notebook needs a GPU" in html
+
+
+def test_gpu_notebooks_run_only_on_workers_offering_a_gpu(cluster: Cluster, tmp_path: Path) -> None:
+    gpu = cluster.add_worker("gpu", "--resources", "GPU=1")
+    try:
+        project(
+            tmp_path,
+            ("cpu.ipynb", [ANCESTORS, "print('PIDS', ancestors())"]),
+            *[(f"cuda{n}.ipynb", [ANCESTORS, tagged("print('PIDS', ancestors())", "requires-cuda")])
+              for n in range(2)],
+        )
+        done = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        for n in range(2):
+            html = (tmp_path / "site" / f"cuda{n}.html").read_text()
+            pids = {int(p) for p in re.search(r"PIDS \[([\d, ]+)\]", html).group(1).split(", ")}
+            assert gpu.pid in pids
+    finally:
+        gpu.terminate()
+        gpu.wait(timeout=20)
+        del cluster.workers["gpu"]
 
 
 def wait_for(path: Path, seconds: float = 90) -> str:

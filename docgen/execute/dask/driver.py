@@ -7,10 +7,11 @@ the workers compute). Without one, a `distributed.LocalCluster` (one single-thre
 worker process per core) is started when the first notebook has to run, and closed after.
 
 Notebooks that need a GPU are submitted with `resources={"GPU": 1}`. A task that raises is
-retried once (`retries=1`); a worker that dies is the scheduler's to reschedule (a local
-cluster allows one such retry; a remote scheduler its own `allowed-failures`), after which
-the notebook is reported as failed. Ctrl-C, SIGTERM and SIGHUP cancel every task; each task
-then kills its kernel (task.py).
+retried once (`retries=1`). A task whose worker dies is the scheduler's to reschedule: a
+local cluster allows one such retry, after which the notebook is reported as failed; a
+remote scheduler follows its own `allowed-failures` (start it with
+`DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1` for the same rule). Ctrl-C, SIGTERM and
+SIGHUP cancel every task; each task then kills its kernel (task.py).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ class DaskExecutor:
         self.cluster: Any = None
         self.gpus = False  # whether some worker offers a GPU resource
 
-    def _start_local_cluster(self) -> None:
+    def start_local_cluster(self) -> None:
         import dask
         import distributed
 
@@ -183,7 +184,7 @@ class DaskExecutor:
             except DocgenError as e:
                 results[i] = ExecutionResult(None, 0.0, str(e))
         if self.client is None:
-            self._start_local_cluster()
+            self.start_local_cluster()
         futures: dict[int, Any] = {}
         try:
             with _stop_signals():
