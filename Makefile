@@ -52,6 +52,7 @@ bench: $(STAMP) browser docs
 	$(PY) bench/search.py
 	$(PY) bench/incremental.py
 	$(PY) bench/exec.py
+	$(PY) bench/exec_dask.py
 	$(PY) bench/serve.py
 
 clean:

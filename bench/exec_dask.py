@@ -1,6 +1,8 @@
 """The Dask executor against the local pool: the same notebooks, the same number of workers.
 
-Run through `python bench/exec.py --executor dask [--notebooks 20] [--workers 2]`. Both
+    python bench/exec.py --executor dask [--notebooks 20] [--workers 2]
+
+(or `python bench/exec_dask.py`, the same with exec.py's options). Both
 executors get the same jobs, in this process, with the cache on and every notebook run:
 
 - the local pool with `workers` kernels at once, each started on its turn
@@ -22,11 +24,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from docgen.config import load_config
-from docgen.execute.executor import Job, Silent
-from docgen.execute.pool import LocalPool, PoolOptions
-from docgen.execute.stage import nbdev_test_env
-from docgen.notebooks.read import read_notebook
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from docgen.config import load_config  # noqa: E402
+from docgen.execute.executor import Job, Silent  # noqa: E402
+from docgen.execute.pool import LocalPool, PoolOptions  # noqa: E402
+from docgen.execute.stage import nbdev_test_env  # noqa: E402
+from docgen.notebooks.read import read_notebook  # noqa: E402
 
 GOAL = 1.2  # times the local pool's time
 
@@ -96,3 +100,10 @@ def _check(results: list) -> None:  # type: ignore[type-arg]
     failed = [r.error for r in results if r.error]
     if failed:
         raise SystemExit(f"a notebook failed:\n{failed[0]}")
+
+
+if __name__ == "__main__":
+    import exec as exec_bench  # beside this script: it makes the project
+
+    sys.argv[1:1] = ["--executor", "dask"]
+    sys.exit(exec_bench.main())

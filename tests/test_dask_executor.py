@@ -24,12 +24,12 @@ pytestmark = pytest.mark.kernel
 
 DASK = Path(sys.executable).parent / "dask"
 
-# The pids of the kernel's ancestors, read from /proc: a worker's pid among them shows that
-# the kernel runs under that worker.
+# The kernel's pid, then those of its ancestors, read from /proc: a worker's pid among them
+# shows that the kernel runs under that worker.
 ANCESTORS = """\
 import os
 def ancestors():
-    pid, found = os.getpid(), []
+    pid, found = os.getpid(), [os.getpid()]
     while pid > 1:
         with open(f"/proc/{pid}/stat") as f:
             pid = int(f.read().rsplit(")", 1)[1].split()[1])
@@ -280,6 +280,15 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def ends_soon(pid: int, seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def test_ctrl_c_cancels_the_tasks_and_kills_their_kernels(cluster: Cluster, tmp_path: Path) -> None:
     marker = tmp_path / "kernel.pid"
     project(
@@ -300,10 +309,7 @@ def test_ctrl_c_cancels_the_tasks_and_kills_their_kernels(cluster: Cluster, tmp_
         if build.poll() is None:
             build.kill()
     assert build.returncode == 128 + signal.SIGINT, stderr
-    deadline = time.monotonic() + 15
-    while alive(kernel):
-        assert time.monotonic() < deadline, "the kernel outlived its cancelled task"
-        time.sleep(0.1)
+    assert ends_soon(kernel), "the kernel outlived its cancelled task"
     assert len(cluster.worker_pids()) == 2  # the workers stay
     assert not (tmp_path / "site").exists()
 
@@ -326,7 +332,7 @@ def test_a_worker_killed_mid_notebook_is_retried_on_another(
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        first = set(json.loads(wait_for(marker).splitlines()[0]))
+        kernel, *first = json.loads(wait_for(marker).splitlines()[0])
         (name,) = [n for n, w in cluster.workers.items() if w.pid in first]
         cluster.workers[name].kill()
         _, stderr = build.communicate(timeout=120)
@@ -339,3 +345,4 @@ def test_a_worker_killed_mid_notebook_is_retried_on_another(
     second = set(json.loads(marker.read_text().splitlines()[1]))
     assert second & cluster.worker_pids()  # the other worker
     assert cluster.workers[name].pid not in second
+    assert ends_soon(kernel), "the kernel outlived its worker"

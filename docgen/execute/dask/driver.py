@@ -238,6 +238,7 @@ class DaskExecutor:
                 key=f"docgen-{i}-{job.path.name}-{time.time_ns()}",
                 pure=False,
                 retries=1,
+                priority=len(jobs) - i,  # the stage's order: the first job starts first
                 resources={"GPU": 1} if gpu else None,
             )
 
