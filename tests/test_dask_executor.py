@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from docgen.errors import DocgenError
+from docgen.execute.dask.files import pack_files, unpack_files
 from tests.conftest import REPO, run_docgen, snapshot, tagged, write_notebook
 
 pytest.importorskip("distributed")
@@ -117,6 +119,24 @@ def test_an_unreachable_scheduler_exits_2_naming_it(tmp_path: Path) -> None:
     assert not (tmp_path / "site").exists()
 
 
+def test_a_task_carries_the_notebooks_folder_and_its_declared_data(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    write_notebook(root / "doc_nbs" / "guide" / "a.ipynb", "1")
+    (root / "doc_nbs" / "guide" / "beside.txt").write_text("beside")
+    (root / "doc_nbs" / "guide" / "deeper").mkdir()
+    (root / "doc_nbs" / "guide" / "deeper" / "not-sent.txt").write_text("x")
+    (root / "data").mkdir()
+    (root / "data" / "rows.csv").write_text("a,b\n")
+    packed = pack_files(root / "doc_nbs" / "guide" / "a.ipynb", root, ["../../data/rows.csv"])
+    unpack_files(packed, tmp_path / "worker")
+    sent = sorted(p.relative_to(tmp_path / "worker").as_posix()
+                  for p in (tmp_path / "worker").rglob("*") if p.is_file())
+    assert sent == ["data/rows.csv", "doc_nbs/guide/a.ipynb", "doc_nbs/guide/beside.txt"]
+    (tmp_path / "outside.csv").write_text("a\n")
+    with pytest.raises(DocgenError, match="outside the project.*shared_path = true"):
+        pack_files(root / "doc_nbs" / "guide" / "a.ipynb", root, ["../../../outside.csv"])
+
+
 # --- a scheduler and two workers, as separate processes ---------------------------------
 
 
@@ -211,6 +231,26 @@ def test_each_kernel_runs_under_a_worker_process(cluster: Cluster, tmp_path: Pat
     again = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "cached doc_nbs/index.ipynb" in again.stderr
+
+
+def test_a_shared_path_runs_the_notebook_in_its_own_folder(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    project(tmp_path, ("index.ipynb", ["import os\nprint('CWD', os.getcwd())"]))
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.docgen.execute]\nexecutor = "dask"\nscheduler = "{cluster.address}"\n'
+        "shared_path = true\n"
+    )
+    done = run_docgen("build", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"CWD {tmp_path / 'doc_nbs'}\n" in (tmp_path / "site" / "index.html").read_text()
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.docgen.execute]\nexecutor = "dask"\nscheduler = "{cluster.address}"\n'
+    )
+    done = run_docgen("build", "--force", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert re.search(r"CWD /\S*/docgen-dask-\w+/doc_nbs\n", html), html
 
 
 def test_a_failing_cell_is_reported_as_locally_with_the_worker(
