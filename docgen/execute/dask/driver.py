@@ -81,7 +81,13 @@ def cluster_machine(client: Any, config: Config, local: Machine) -> Machine:
             f"the Dask scheduler at {config.scheduler} has no workers (waited 30 s); start "
             f"some with `dask worker {config.scheduler}`"
         ) from e
-    described = client.run(describe_worker, list(config.packages))
+    try:
+        described = client.run(describe_worker, list(config.packages))
+    except ImportError as e:  # raised on a worker, and sent back as it was
+        raise UsageError(
+            f"the Dask workers of {config.scheduler} cannot run docgen ({e}); install "
+            "docgen-nb, the same version as here, into the workers' environment"
+        ) from e
     try:
         workers = client.scheduler_info(n_workers=-1)["workers"]
     except TypeError:  # before dask 2025.4 every worker was listed
@@ -127,14 +133,20 @@ class DaskExecutor:
 
         # A notebook whose worker dies runs once more, on another worker, then fails.
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-            self.cluster = distributed.LocalCluster(
-                n_workers=worker_count(self.config),
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                resources={"GPU": 1} if self.gpus else None,
-            )
+            try:
+                self.cluster = distributed.LocalCluster(
+                    n_workers=worker_count(self.config),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    resources={"GPU": 1} if self.gpus else None,
+                )
+            except (OSError, TimeoutError) as e:
+                raise UsageError(
+                    f"could not start a local Dask cluster: {e}. Give a running scheduler "
+                    "with --scheduler, or use the local executor (--executor local)."
+                ) from e
         self.client = distributed.Client(self.cluster, set_as_default=False)
 
     def close(self) -> None:
