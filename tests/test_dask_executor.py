@@ -90,6 +90,34 @@ def test_local_cluster_pages_equal_a_local_build(tmp_path: Path) -> None:
     assert f"Ran on CPU of {socket.gethostname()} " in html
 
 
+def test_ctrl_c_on_a_terminal_stops_a_local_cluster_quietly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: the cluster's workers must leave it to docgen."""
+    markers = [tmp_path / f"kernel{n}.pid" for n in range(2)]
+    for n, marker in enumerate(markers):
+        write_notebook(
+            tmp_path / "doc_nbs" / f"nb{n}.ipynb",
+            f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))",
+            "time.sleep(120)",
+        )
+    (tmp_path / "pyproject.toml").write_text("[tool.docgen.execute]\nworkers = 2\n")
+    build = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "build", "--executor", "dask"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # a process group of its own, as a terminal gives
+    )
+    try:
+        kernels = [int(wait_for(marker)) for marker in markers]
+        os.killpg(build.pid, signal.SIGINT)
+        _, stderr = build.communicate(timeout=60)
+    finally:
+        if build.poll() is None:
+            os.killpg(build.pid, signal.SIGKILL)
+            build.wait()
+    assert build.returncode == 128 + signal.SIGINT, stderr
+    assert "Traceback" not in stderr and "WARNING" not in stderr, stderr
+    assert all(ends_soon(kernel) for kernel in kernels)
+
+
 def test_without_dask_the_dask_executor_exits_2_and_says_what_to_install(tmp_path: Path) -> None:
     write_notebook(tmp_path / "doc_nbs" / "index.ipynb", "md:# Index", "1 + 1")
     (tmp_path / "pyproject.toml").write_text('[tool.docgen.execute]\nexecutor = "dask"\n')

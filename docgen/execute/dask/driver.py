@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import logging
 import os
 import signal
 import threading
@@ -132,7 +133,7 @@ class DaskExecutor:
         import distributed
 
         # A notebook whose worker dies runs once more, on another worker, then fails.
-        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1}), _ignoring_sigint():
             try:
                 self.cluster = distributed.LocalCluster(
                     n_workers=worker_count(self.config),
@@ -141,6 +142,8 @@ class DaskExecutor:
                     host="127.0.0.1",
                     dashboard_address=None,
                     resources={"GPU": 1} if self.gpus else None,
+                    # the workers' warnings (a task cancelled by Ctrl-C, ...) are not the user's
+                    silence_logs=logging.ERROR,
                 )
             except (OSError, TimeoutError) as e:
                 raise UsageError(
@@ -296,6 +299,21 @@ def _without_outputs(task: NotebookTask) -> NotebookTask:
         if cell.cell_type == "code":
             cell.outputs = []
     return dataclasses.replace(task, job=dataclasses.replace(task.job, nb=nb))
+
+
+@contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    """Processes started inside ignore SIGINT: Ctrl-C on a terminal reaches the whole process
+    group, the local cluster's workers too, and only docgen itself should answer it (by
+    cancelling the tasks and closing the cluster)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
