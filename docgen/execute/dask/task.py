@@ -110,13 +110,16 @@ class _Watched:
 
 
 def _task_cancelled() -> Callable[[], bool]:
-    """Whether the task running in this thread is no longer wanted by any client."""
+    """Whether the task running in this thread is no longer wanted by any client, or its
+    worker is closing (its process may outlive the close, and the kernel must not)."""
     from distributed import get_worker
     from distributed.worker import thread_state
 
     worker, key = get_worker(), thread_state.key
 
     def cancelled() -> bool:
+        if worker.status.name in ("closing", "closed", "failed"):
+            return True
         state = worker.state.tasks.get(key)
         return state is None or state.state in ("cancelled", "released", "forgotten")
 
