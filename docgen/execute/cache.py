@@ -11,7 +11,9 @@ of the key, so a prose edit reuses the outputs.
 
 An entry is the whole executed notebook, written atomically. An entry that cannot be read
 is reported and ignored; the notebook then runs again. Beside the entries, `imports/`
-keeps which modules each notebook's code imports (a function of the code's text alone).
+keeps which modules each notebook's code imports (a function of the code's text alone), and
+`durations/` the seconds of each notebook's latest run by its project path, whatever its
+code was then: what scheduling expects it to take next time (execute/schedule.py).
 """
 
 from __future__ import annotations
@@ -272,8 +274,30 @@ class ExecutionCache:
         nb, _ = self.load(key, source)
         return nb
 
-    def store(self, key: str, rel_path: str, executed: nbformat.NotebookNode) -> str | None:
-        """Write an entry atomically; returns a warning instead of failing the build."""
+    def _duration_path(self, rel_path: str) -> Path:
+        return self.folder / "durations" / f"{_sha256(rel_path)[:40]}.json"
+
+    def recorded_seconds(self, rel_path: str) -> float | None:
+        """Seconds the latest recorded run of the notebook at `rel_path` took, if any."""
+        try:
+            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
+            if kept["path"] == rel_path:
+                return max(0.0, float(kept["seconds"]))
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # never run here, or unreadable: the caller's default applies
+        return None
+
+    def store(
+        self,
+        key: str,
+        rel_path: str,
+        executed: nbformat.NotebookNode,
+        record_duration: bool = True,
+    ) -> str | None:
+        """Write an entry atomically; returns a warning instead of failing the build.
+
+        `record_duration=False` leaves `durations/` as it was, so that CI shards started
+        from the same cache all split the notebooks the same way whichever ran first."""
         import nbformat  # a notebook ran, so nbformat is loaded already
 
         nb = nbformat.from_dict(executed)
@@ -286,6 +310,10 @@ class ExecutionCache:
                 write_atomically(tag, _CACHEDIR_TAG.encode())
             write_atomically(self.entry_path(key), nbformat.writes(nb).encode())
             write_atomically(self._latest_path(rel_path, code), key.encode())
+            seconds = docgen_metadata(nb).get("provenance", {}).get("seconds")
+            if record_duration and isinstance(seconds, int | float):
+                record = _canonical({"path": rel_path, "seconds": seconds})
+                write_atomically(self._duration_path(rel_path), record.encode())
         except OSError as e:
             return f"could not write the cache entry for {rel_path} into {self.folder}: {e}"
         return None
