@@ -208,6 +208,57 @@ def test_serves_what_build_writes_and_never_writes_site(tmp_path: Path, serve) -
     assert list((tmp_path / "tmp").iterdir()) == []  # and goes with the server
 
 
+def _served_equals_built(server: Server, built: Path) -> None:
+    for file in sorted(built.rglob("*")):
+        if file.is_file() and file.name != ".docgen-site":
+            status, body = server.get(file.relative_to(built).as_posix())
+            assert status == 200, file
+            assert TAG.sub(b"", body) == file.read_bytes(), file
+
+
+def _events(server: Server, page: str, version: int) -> dict:
+    url = f"{server.url}_docgen_serve/events?page={page}&version={version}"
+    with urllib.request.urlopen(url, timeout=10) as stream:
+        data = next(line for line in stream if line.startswith(b"data: "))
+    return json.loads(data[len(b"data: ") :])
+
+
+def test_rebuilds_serve_what_build_writes_and_reload_only_changed_pages(
+    tmp_path: Path, serve
+) -> None:
+    """A rebuild reuses the pages it wrapped before: what it serves must still be byte for
+    byte what `docgen build` writes, the sidebar and search index included."""
+    root = project(tmp_path)
+    write_notebook(root / "nbs" / "guide" / "intro.ipynb", "md:# Intro\n\nGuide text.")
+    server = serve(root, "--no-exec")
+    server.wait_builds(1)
+    seen = _events(server, "long.html", 0)["version"]
+    # A prose edit: its page alone changes, and only a browser showing it reloads.
+    write_notebook(root / "nbs" / "index.ipynb", "md:# Home\n\nSearchable zebraword.")
+    server.wait_builds(2)
+    assert "rendered 1," in server.builds()[-1] and "; 1 changed" in server.builds()[-1]
+    assert _events(server, "index.html", seen)["reload"]
+    assert not _events(server, "long.html", seen)["reload"]
+    built = run_docgen("build", "--no-exec", "--out", tmp_path / "b1", cwd=root)
+    assert built.returncode == 0, built.stderr
+    _served_equals_built(server, tmp_path / "b1")
+    assert b"zebraword" in server.get("_static/search-index.js")[1]
+    # A new title is in every page's sidebar: every page changes, every browser reloads.
+    seen = _events(server, "long.html", 0)["version"]
+    write_notebook(root / "nbs" / "guide" / "intro.ipynb", "md:# Getting started\n\nGuide.")
+    server.wait_builds(3)
+    assert _events(server, "long.html", seen)["reload"]
+    built = run_docgen("build", "--no-exec", "--out", tmp_path / "b2", cwd=root)
+    assert built.returncode == 0, built.stderr
+    _served_equals_built(server, tmp_path / "b2")
+    assert b"Getting started" in server.get("long.html")[1]
+    # A page removed goes from the served site too.
+    (root / "nbs" / "guide" / "intro.ipynb").unlink()
+    server.wait_builds(4)
+    assert server.get("guide/intro.html")[0] == 404
+    assert b"Getting started" not in server.get("long.html")[1]
+
+
 def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> None:
     root = project(tmp_path)
     write_notebook(

@@ -18,6 +18,7 @@ import watchfiles
 from docgen.config import CACHE_DIR, Config, load_config
 from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.serve.live import LiveSite
+from docgen.serve.sitefiles import SiteWriter
 from docgen.serve.watch import file_signature, is_edit, watched_folders
 from docgen.session.keys import file_digest
 from docgen.session.session import BuildSession
@@ -49,6 +50,7 @@ class Builder:
         self.overrides = overrides
         self.log = log
         self.session = BuildSession()
+        self.write = SiteWriter()
         self._contents: dict[str, str | None] = {}  # changed file -> its digest then
         self.config = self._load()  # a broken config at start: the command cannot run
         self.live = LiveSite(self.config.out)
@@ -65,7 +67,13 @@ class Builder:
         try:
             self.config = self._load()
             progress = PlainProgress(self.log, self.config.root)
-            report = build(self.config, log=self.log, progress=progress, session=self.session)
+            report = build(
+                self.config,
+                log=self.log,
+                progress=progress,
+                session=self.session,
+                write=self.write,
+            )
         except KeyboardInterrupt:
             raise
         except Exception as e:  # a broken notebook or config must not stop the server
@@ -73,7 +81,7 @@ class Builder:
             self.log(message)
             self.live.failed(message)
             return
-        changed = self.live.built()
+        changed = self.live.built([p for p in self.write.changed if p.endswith(".html")])
         for warning in report.warnings:
             self.log(f"warning: {warning}")
         self.log(

@@ -8,7 +8,6 @@ whether that page must reload: only when a later build changed that page's file.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,6 @@ class LiveSite:
         self.out = out
         self._lock = threading.Lock()
         self._version = 0
-        self._digests: dict[str, str] = {}  # site path -> digest of its file, as last built
         self._changed_at: dict[str, int] = {}  # site path -> version whose build changed it
         self._building = False
         self._error: str | None = None
@@ -55,20 +53,13 @@ class LiveSite:
         with self._lock:
             self._building = True
 
-    def built(self) -> list[str]:
-        """Record a successful build: the HTML pages whose files it changed (all, the first
+    def built(self, changed: list[str]) -> list[str]:
+        """Record a successful build that changed the HTML pages `changed` (all, the first
         time), which the browsers showing them reload. Clears the failure."""
-        digests = _html_digests(self.out)
         with self._lock:
-            changed = sorted(
-                path
-                for path in digests.keys() | self._digests.keys()
-                if digests.get(path) != self._digests.get(path)
-            )
             self._version += 1
             for path in changed:
                 self._changed_at[path] = self._version
-            self._digests = digests
             self._building = False
             self._error = None
             return changed
@@ -94,12 +85,3 @@ class LiveSite:
                 stopping=self._stopping,
             )
 
-
-def _html_digests(out: Path) -> dict[str, str]:
-    """Site path -> digest of every HTML file of the site (the pages a browser can show)."""
-    if not out.is_dir():
-        return {}
-    return {
-        path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in out.rglob("*.html")
-    }
