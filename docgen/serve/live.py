@@ -22,6 +22,7 @@ class PageState:
     building: bool
     error: str | None
     stopping: bool
+    runnable: bool = False  # a GPU notebook's page: it runs when its run button asks
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -29,6 +30,7 @@ class PageState:
             "reload": self.reload,
             "building": self.building,
             "error": self.error,
+            "runnable": self.runnable,
         }
 
 
@@ -43,6 +45,8 @@ class LiveSite:
         self._building = False
         self._error: str | None = None
         self._stopping = False
+        self._runnable: set[str] = set()  # pages whose notebook runs on request only
+        self._run_requests: list[str] = []  # of those, the ones asked to run
 
     @property
     def version(self) -> int:
@@ -53,10 +57,12 @@ class LiveSite:
         with self._lock:
             self._building = True
 
-    def built(self, changed: list[str]) -> list[str]:
+    def built(self, changed: list[str], runnable: set[str] | None = None) -> list[str]:
         """Record a successful build that changed the HTML pages `changed` (all, the first
-        time), which the browsers showing them reload. Clears the failure."""
+        time), which the browsers showing them reload; `runnable`: the pages that offer a
+        run button. Clears the failure."""
         with self._lock:
+            self._runnable = set(runnable or ())
             self._version += 1
             for path in changed:
                 self._changed_at[path] = self._version
@@ -69,6 +75,21 @@ class LiveSite:
         with self._lock:
             self._building = False
             self._error = message
+
+    def request_run(self, page: str) -> bool:
+        """Ask the builder to run the notebook of `page`; False when it offers no run."""
+        with self._lock:
+            if page not in self._runnable:
+                return False
+            if page not in self._run_requests:
+                self._run_requests.append(page)
+            self._building = True  # the page shows "running…" from now on
+            return True
+
+    def take_run_requests(self) -> list[str]:
+        with self._lock:
+            requests, self._run_requests = self._run_requests, []
+            return requests
 
     def stop(self) -> None:
         with self._lock:
@@ -83,5 +104,6 @@ class LiveSite:
                 building=self._building,
                 error=self._error,
                 stopping=self._stopping,
+                runnable=page in self._runnable,
             )
 
