@@ -186,6 +186,12 @@ class Config:
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
     )
+    # `docgen serve PAGE ...`: only these notebooks may run (empty: all); the others show
+    # their cached outputs or those stored in them.
+    only: list[str] = field(default_factory=list, metadata={"help": "", "internal": True})
+    # `docgen serve` on a GPU machine: a GPU notebook runs only when `force` names it (its
+    # page's run button), never on every save.
+    gpu_on_request: bool = field(default=False, metadata={"help": "", "internal": True})
     root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
     # The file the options came from; without one, `root` is only where docgen runs.
     config_file: Path | None = field(default=None, metadata={"help": "", "internal": True})

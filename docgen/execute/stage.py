@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def detect_machine(config: Config) -> Machine:
     warnings: list[str] = []
     gpus = tuple(detect_gpus(os.environ, warn=warnings.append))
-    return Machine(gpus, environment_fingerprint(gpus, config.packages), tuple(warnings))
+    fingerprint = environment_fingerprint(gpus, config.packages, config.root)
+    return Machine(gpus, fingerprint, tuple(warnings))
 
 
 def worker_count(config: Config) -> int:
