@@ -1,0 +1,230 @@
+"""What other sites embed: `_embed/<page>.json`, each page's sections and labelled cells as
+HTML fragments.
+
+A section is a heading and everything after it up to the next heading of the same or a
+higher level; a labelled cell is one cell whose tag `label:NAME` named it. Every URL in a
+fragment is relative to the site's root (not to its page), so whoever embeds it resolves
+them against the site once: images to copy, links back into the site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin
+
+from pygments.formatters import HtmlFormatter
+
+from docgen import __version__
+from docgen.model import Heading, Page
+from docgen.site.meta import public_base
+from docgen.site.theme import templates_dir
+from docgen.site.urls import href, path_of
+
+EMBED_DIR = "_embed"
+EMBED_FORMAT = 1
+EMBED_CLASS = "docgen-embed"  # the one class every rule of the embed stylesheet is under
+EMBED_CSS = "_static/docgen-embed.css"
+# Every cell of a body starts a line with its div (render/page.py joins them with "\n").
+_CELL_START = re.compile(r'(?:^|\n)(?=<div class="cell (?:markdown|code|raw)-cell"[ >])')
+_CELL_OPEN = re.compile(r'<div class="cell (markdown|code|raw)-cell"(?: id="([^"]*)")?>')
+URL_ATTR = re.compile(r"""\b(href|src)=("[^"]*"|'[^']*')""", re.I)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+_BASE = "http://docgen.invalid/"
+
+
+def embed_path(page_url: str) -> str:
+    """The embed file of the page at site path `page_url`."""
+    return f"{EMBED_DIR}/{page_url.removesuffix('.html')}.json"
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Part of a page body: a whole cell, or part of a markdown cell from a heading on."""
+
+    html: str
+    heading: Heading | None  # the heading this piece starts with
+
+
+class _TopHeadings(HTMLParser):
+    """Offsets of the heading tags at the top level of a markdown cell's HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.positions: list[tuple[tuple[int, int], str]] = []  # ((line, column), id)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.stack and re.fullmatch(r"h[1-6]", tag):
+            anchor = dict(attrs).get("id")
+            if anchor:
+                self.positions.append((self.getpos(), anchor))
+        if tag not in _VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.stack:  # unbalanced HTML: close up to the matching tag
+            while self.stack.pop() != tag:
+                pass
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    return start + column
+
+
+def _pieces(body: str, headings: list[Heading]) -> list[_Piece]:
+    by_anchor = {h.anchor: h for h in headings}
+    pieces: list[_Piece] = []
+    for cell in filter(None, _CELL_START.split(body)):
+        opened = _CELL_OPEN.match(cell)
+        if opened is None or opened.group(1) != "markdown":
+            pieces.append(_Piece(cell, None))
+            continue
+        inner = cell[opened.end() : cell.rfind("</div>")]
+        parser = _TopHeadings()
+        parser.feed(inner)
+        parser.close()
+        cuts = [
+            (_offset(inner, line, col), by_anchor[anchor])
+            for (line, col), anchor in parser.positions
+            if anchor in by_anchor
+        ]
+        if not cuts:
+            pieces.append(_Piece(cell, None))
+            continue
+        if inner[: cuts[0][0]].strip():
+            pieces.append(_Piece(f"{opened.group(0)}{inner[: cuts[0][0]]}</div>", None))
+        for i, (at, heading) in enumerate(cuts):
+            end = cuts[i + 1][0] if i + 1 < len(cuts) else len(inner)
+            # Only the first part keeps the cell's own id (its label), so ids stay unique.
+            tag = opened.group(0) if at == 0 else '<div class="cell markdown-cell">'
+            pieces.append(_Piece(f"{tag}{inner[at:end]}</div>", heading))
+    return pieces
+
+
+def site_relative(fragment: str, page_url: str) -> str:
+    """`fragment` with every relative href/src (written for the page at `page_url`) made
+    relative to the site's root; `#x` becomes a link to `#x` on that page."""
+    base = _BASE + href(page_url)
+
+    def rewrite(m: re.Match[str]) -> str:
+        quote, value = m.group(2)[0], m.group(2)[1:-1]
+        if not value or _SCHEME.match(value) or value.startswith(("/", "\\")):
+            return m.group(0)
+        joined = urljoin(base, value.replace("&amp;", "&"))
+        if not joined.startswith(_BASE):  # '../' above the root: leave it as written
+            return m.group(0)
+        return f"{m.group(1)}={quote}{joined[len(_BASE) :].replace('&', '&amp;')}{quote}"
+
+    return URL_ATTR.sub(rewrite, fragment)
+
+
+def fragment_images(fragment: str, images: Iterable[str]) -> list[str]:
+    """The site paths of the page's `images` that a (site-relative) fragment shows."""
+    known = set(images)
+    found = []
+    for m in URL_ATTR.finditer(fragment):
+        if m.group(1).lower() == "src":
+            path = path_of(m.group(2)[1:-1])
+            if path in known and path not in found:
+                found.append(path)
+    return found
+
+
+def page_embed(page: Page, project: str, version: str, site_url: str = "") -> dict[str, Any]:
+    """The embed record of one page: its sections and labelled cells as fragments."""
+    pieces = _pieces(page.body, page.headings)
+    sections = []
+    for i, piece in enumerate(pieces):
+        heading = piece.heading
+        if heading is None:
+            continue
+        end = next(
+            (
+                j
+                for j in range(i + 1, len(pieces))
+                if (h := pieces[j].heading) is not None and h.level <= heading.level
+            ),
+            len(pieces),
+        )
+        html = site_relative("\n".join(p.html for p in pieces[i:end]), page.url)
+        sections.append(
+            {
+                "anchor": heading.anchor,
+                "title": heading.text,
+                "level": heading.level,
+                "html": html,
+                "images": fragment_images(html, page.images),
+            }
+        )
+    cells = []
+    for cell in filter(None, _CELL_START.split(page.body)):
+        opened = _CELL_OPEN.match(cell)
+        if opened is not None and opened.group(2):
+            html = site_relative(cell, page.url)
+            cells.append(
+                {
+                    "label": opened.group(2),
+                    "html": html,
+                    "images": fragment_images(html, page.images),
+                }
+            )
+    content = {"title": page.title, "sections": sections, "cells": cells}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return {
+        "docgen_embed": EMBED_FORMAT,
+        "generator": f"docgen {__version__}",
+        "project": project,
+        "version": version,
+        "page": {"title": page.title, "url": href(page.url)},
+        "site_url": public_base(site_url),
+        "hash": digest,
+        "stylesheet": EMBED_CSS,
+        "sections": sections,
+        "cells": cells,
+    }
+
+
+def embed_stylesheet(pygments_style: str = "default") -> str:
+    """The stylesheet of embedded fragments: the theme's scoped rules and the code colours,
+    every selector under `.docgen-embed` (see templates/embed/docgen-embed.css)."""
+    scope = f".{EMBED_CLASS}.{EMBED_CLASS} .highlight"
+    # Only the token rules: the formatter's others (`pre { ... }`) are not scoped.
+    colours = HtmlFormatter(style=pygments_style).get_token_style_defs(scope)
+    own = (templates_dir() / "embed" / "docgen-embed.css").read_text(encoding="utf-8")
+    return f"{own}\n{colours}\n"
+
+
+def embed_files(
+    pages: Iterable[Page], project: str, version: str, site_url: str = ""
+) -> dict[str, bytes]:
+    """`_embed/<page>.json` for every page, and the fragments' stylesheet."""
+    files = {
+        embed_path(page.url): (
+            json.dumps(page_embed(page, project, version, site_url), ensure_ascii=False, indent=1)
+            + "\n"
+        ).encode()
+        for page in pages
+    }
+    files[EMBED_CSS] = embed_stylesheet().encode()
+    return files
+
+
+def cell_labels(body: str) -> list[str]:
+    """The labels of a page body's labelled cells (their anchors), in order."""
+    return [
+        m.group(2)
+        for cell in filter(None, _CELL_START.split(body))
+        if (m := _CELL_OPEN.match(cell)) is not None and m.group(2)
+    ]
