@@ -80,7 +80,11 @@ class EmbedDirective(_FragmentDirective):
         source_dir = Path(self.env.doc2path(self.env.docname)).parent
         try:
             fragment = load_fragment(
-                self.arguments[0], dict(app.config.docgen_sites), reader, source_dir
+                self.arguments[0],
+                dict(app.config.docgen_sites),
+                reader,
+                source_dir,
+                Path(app.confdir),
             )
         except DocgenError as e:
             return self.problem(f"docgen-embed: {e}")

@@ -51,14 +51,19 @@ def _download(url: str, timeout: float = 10.0) -> bytes:
         return bytes(response.read())
 
 
-def split_target(target: str, sites: Mapping[str, str]) -> tuple[str, str, str]:
-    """(SITE, page path, anchor) of a TARGET; a name of `sites` is replaced by its SITE.
-    The page path is still to be found within SITE when SITE is a URL or a path (see
-    `locate`): this only splits off the anchor and a configured name."""
+def split_target(
+    target: str, sites: Mapping[str, str], sites_root: Path
+) -> tuple[str, str, str]:
+    """(SITE, page path, anchor) of a TARGET; a name of `sites` is replaced by its SITE (a
+    folder relative to `sites_root`, where the host's config is). Without a name, SITE is
+    "" and the page path still holds it (see `locate`)."""
     where, _, anchor = target.strip().partition("#")
     head, _, rest = where.partition("/")
     if head in sites:
-        return sites[head].rstrip("/") + "/", rest, anchor
+        site = str(sites[head])
+        if not _is_url(site):
+            site = str((sites_root / site).resolve())
+        return site.rstrip("/") + "/", rest, anchor
     return "", where, anchor
 
 
@@ -119,8 +124,6 @@ def locate(site: str, page: str, reader: SiteReader, relative_to: Path) -> tuple
     the path: a local folder by its marker file, a URL by the first of its folders, deepest
     first, that has the page's embed file."""
     if site:
-        if not _is_url(site):
-            site = str((relative_to / site).resolve()) + "/"
         return site, page
     if _is_url(page):
         parts = urlsplit(page)
@@ -155,10 +158,12 @@ def load_fragment(
     sites: Mapping[str, str],
     reader: SiteReader,
     relative_to: Path,
+    sites_root: Path,
 ) -> Fragment:
-    """The section or labelled cell TARGET names, with its images. Raises `EmbedError`
-    saying what is wrong, and for an unknown anchor, which ones exist."""
-    site, page, anchor = split_target(target, sites)
+    """The section or labelled cell TARGET names, with its images; a local path in TARGET
+    is relative to `relative_to` (the page's folder), one in `sites` to `sites_root`.
+    Raises `EmbedError` saying what is wrong, and for an unknown anchor, which ones exist."""
+    site, page, anchor = split_target(target, sites, sites_root)
     base, page = locate(site, page, reader, relative_to)
     raw = reader.read(base, _embed_name(page))
     if raw is None:
