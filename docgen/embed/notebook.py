@@ -16,7 +16,6 @@ from docgen.errors import BuildFailed
 from docgen.model import Page, Source
 from docgen.notebooks.read import read_notebook
 from docgen.render.markdown import MarkdownRenderer
-from docgen.site.embeds import site_relative
 
 Log = Callable[[str], None]
 
@@ -54,9 +53,11 @@ def render_notebook(
 
 
 def page_fragment(page: Page, project: str = "") -> Fragment:
-    """A rendered page as a fragment of its own (no site to link back to)."""
+    """A rendered page as a fragment of its own (no site to link back to). The page is at
+    the root of its one-page site, so its URLs are already relative to that root, and its
+    links to its own headings (`#x`) stay within the host page."""
     return Fragment(
-        html=site_relative(page.body, page.url),
+        html=page.body,
         title=page.title,
         page_title=page.title,
         page_url="",

@@ -44,7 +44,8 @@ def wrap_fragment(fragment: Fragment, images_at: str) -> str:
         return f"{attr}={quote}{html.escape(new)}{quote}"
 
     body = URL_ATTR.sub(rewrite, fragment.html)
+    project = f' data-docgen-project="{html.escape(fragment.project)}"' * bool(fragment.project)
     return (
-        f'<div class="{EMBED_CLASS}" data-docgen-project="{html.escape(fragment.project)}">\n'
+        f'<div class="{EMBED_CLASS}"{project}>\n'
         f"{body}\n{backlink(fragment) if fragment.page_url else ''}\n</div>"
     )
