@@ -95,7 +95,10 @@ class SiteReader:
         key = hashlib.sha256(base.encode()).hexdigest()[:16]
         return self.cache / key / PurePosixPath(path)
 
-    def read(self, base: str, path: str, remember: bool = True) -> bytes | None:
+    def is_cached(self, base: str, path: str) -> bool:
+        return self._cached(base, path).is_file()
+
+    def read(self, base: str, path: str) -> bytes | None:
         """The site file `path` of the site at `base` (URL or folder); None when missing."""
         if not _is_url(base):
             file = Path(base) / path
@@ -113,9 +116,8 @@ class SiteReader:
                 f"cannot download {urljoin(base, path)} ({e}) and no copy is cached in "
                 f"{self.cache}; build once with the network, or point at a local copy of the site"
             ) from e
-        if remember:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_bytes(data)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(data)
         return data
 
 
@@ -129,9 +131,15 @@ def locate(site: str, page: str, reader: SiteReader, relative_to: Path) -> tuple
         parts = urlsplit(page)
         folders = PurePosixPath(parts.path).parent.parts
         root = f"{parts.scheme}://{parts.netloc}"
+        candidates = []
         for depth in range(len(folders), 0, -1):
             base = root + "/".join(folders[:depth]).replace("//", "/").rstrip("/") + "/"
-            rel = parts.path[len(urlsplit(base).path) :]
+            candidates.append((base, parts.path[len(urlsplit(base).path) :]))
+        # A site read before is found in the cache, so this works offline too.
+        for base, rel in candidates:
+            if reader.is_cached(base, _embed_name(rel)):
+                return base, rel
+        for base, rel in candidates:
             if reader.read(base, _embed_name(rel)) is not None:
                 return base, rel
         raise EmbedError(f"{page} is not a page of a docgen site (no {EMBED_DIR}/ file found)")

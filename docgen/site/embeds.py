@@ -201,7 +201,7 @@ def embed_stylesheet(pygments_style: str = "default") -> str:
     every selector under `.docgen-embed` (see templates/embed/docgen-embed.css)."""
     scope = f".{EMBED_CLASS}.{EMBED_CLASS} .highlight"
     # Only the token rules: the formatter's others (`pre { ... }`) are not scoped.
-    colours = HtmlFormatter(style=pygments_style).get_token_style_defs(scope)
+    colours = "\n".join(HtmlFormatter(style=pygments_style).get_token_style_defs(scope))
     own = (templates_dir() / "embed" / "docgen-embed.css").read_text(encoding="utf-8")
     return f"{own}\n{colours}\n"
 
