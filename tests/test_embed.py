@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from conftest import REPO, run_docgen, tagged, write_notebook
 from nbformat.v4 import new_markdown_cell
 
 from docgen.api.inventory import InventoryItem, read_inventory, write_inventory
+from docgen.config import read_toml
 from docgen.linkcheck.offline import check_site
 from docgen.site.embeds import EMBED_CLASS, embed_stylesheet
 
@@ -88,9 +88,10 @@ def test_each_page_publishes_its_sections_and_labelled_cells(docgen_site: Path) 
 
 
 def test_a_labelled_cell_is_an_anchor_and_a_label_in_objects_inv(docgen_site: Path) -> None:
-    assert '<div class="cell code-cell" id="answer">' in (
-        docgen_site / "guide" / "plots.html"
-    ).read_text()
+    assert (
+        '<div class="cell code-cell" id="answer">'
+        in (docgen_site / "guide" / "plots.html").read_text()
+    )
     items = read_inventory((docgen_site / "objects.inv").read_bytes())
     labels = {i.name: i.uri for i in items if i.role == "label"}
     assert labels["guide/plots#answer"] == "guide/plots.html#answer"
@@ -264,7 +265,7 @@ def test_sphinx_docgen_notebook_runs_it_and_links_through_intersphinx(tmp_path: 
 def _mkdocs_entry_point(folder: Path) -> Path:
     """The plugin's entry point as pyproject.toml declares it, for a checkout whose
     installed metadata may predate it."""
-    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]
+    declared = read_toml(REPO / "pyproject.toml")["project"]["entry-points"]
     info = folder / "docgen_plugin_ep-0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: docgen-plugin-ep\nVersion: 0\n")
@@ -280,7 +281,9 @@ def test_mkdocs_plugin_embeds_a_section(docgen_site: Path, tmp_path: Path) -> No
     (project / "mkdocs.yml").write_text(
         f"site_name: Host\nplugins:\n  - docgen:\n      sites:\n        tiny: {docgen_site}\n"
     )
-    (project / "docs" / "index.md").write_text("# Host\n\n::: docgen-embed tiny/guide/plots.html#drawing\n")
+    (project / "docs" / "index.md").write_text(
+        "# Host\n\n::: docgen-embed tiny/guide/plots.html#drawing\n"
+    )
     (project / "docs" / "deep" / "page.md").write_text(
         "# Deep\n\n::: docgen-embed tiny/guide/plots.html#answer\n\n"
         "::: docgen-embed tiny/guide/plots.html#nowhere\n"
@@ -332,3 +335,85 @@ def test_render_needs_fragment_and_a_notebook(tmp_path: Path) -> None:
     assert result.returncode == 2 and "add --fragment" in result.stderr
     result = run_docgen("render", "missing.ipynb", "--fragment", cwd=tmp_path)
     assert result.returncode == 2 and "missing.ipynb does not exist" in result.stderr
+
+
+# --- in the browser ----------------------------------------------------------------------
+
+HOST_PAGE = """Host docs
+=========
+
+Host text with ``inline code``.
+
+.. code-block:: python
+
+   host = "code"
+
+Host section
+------------
+
+A host paragraph.
+
+{embed}
+"""
+STYLES = [
+    "fontFamily",
+    "fontSize",
+    "fontWeight",
+    "color",
+    "lineHeight",
+    "marginTop",
+    "marginBottom",
+    "paddingTop",
+    "borderBottomWidth",
+    "backgroundColor",
+    "letterSpacing",
+]
+
+
+def _styles(tab, selector: str) -> dict:  # type: ignore[no-untyped-def]
+    return tab.eval_on_selector(
+        selector, f"e => {{ const s = getComputedStyle(e); return {STYLES}.map(k => s[k]); }}"
+    )
+
+
+def test_the_fragment_looks_right_in_alabaster_and_leaves_the_host_alone(
+    browser, docgen_site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "host"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        'project = "Host"\nextensions = ["docgen.sphinx"]\nhtml_theme = "alabaster"\n'
+        f"docgen_sites = {{'tiny': {str(docgen_site)!r}}}\n"
+    )
+    (src / "index.rst").write_text(".. toctree::\n\n   plain\n   embedded\n")
+    (src / "plain.rst").write_text(HOST_PAGE.format(embed=""))
+    (src / "embedded.rst").write_text(
+        HOST_PAGE.format(embed=".. docgen-embed:: tiny/guide/plots.html#drawing")
+    )
+    result = _sphinx(src, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    context = browser.new_context()
+    plain, embedded = context.new_page(), context.new_page()
+    plain.goto((tmp_path / "out" / "plain.html").as_uri())
+    embedded.goto((tmp_path / "out" / "embedded.html").as_uri())
+    # The host's own headings and code look the same with the embed's stylesheet loaded.
+    host = ["h1", "section#host-section > h2", "#host-docs > div > div.highlight pre", "p code"]
+    for selector in host:
+        assert _styles(embedded, selector) == _styles(plain, selector), selector
+    # The fragment's code keeps its own font, panel and padding against alabaster's `pre`.
+    code = embedded.eval_on_selector(
+        ".docgen-embed pre",
+        "e => { const s = getComputedStyle(e), p = getComputedStyle(e.closest('.highlight'));"
+        " return [s.fontFamily, s.paddingLeft, p.backgroundColor]; }",
+    )
+    assert "monospace" in code[0] and code[1] == "16px" and code[2] == "rgb(246, 248, 250)"
+    host_pre = _styles(plain, host[2])
+    assert host_pre[STYLES.index("backgroundColor")] != "rgb(246, 248, 250)"
+    size = embedded.eval_on_selector(
+        ".docgen-embed img", "e => [e.naturalWidth, e.getBoundingClientRect().width]"
+    )
+    assert size[0] == 1 and size[1] > 0
+    assert embedded.inner_text(".docgen-embed .docgen-embed-source").startswith(
+        "From Plotting guide in Tiny documentation"
+    )
+    context.close()

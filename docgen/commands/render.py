@@ -30,7 +30,7 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fragment",
         action="store_true",
-        help=f"write NAME.html (the notebook inside <div class=\"{EMBED_CLASS}\">), its "
+        help=f'write NAME.html (the notebook inside <div class="{EMBED_CLASS}">), its '
         f"images in {IMAGES}/ and the stylesheet {CSS}, whose rules are all under "
         f".{EMBED_CLASS}",
     )

@@ -51,9 +51,7 @@ def _download(url: str, timeout: float = 10.0) -> bytes:
         return bytes(response.read())
 
 
-def split_target(
-    target: str, sites: Mapping[str, str], sites_root: Path
-) -> tuple[str, str, str]:
+def split_target(target: str, sites: Mapping[str, str], sites_root: Path) -> tuple[str, str, str]:
     """(SITE, page path, anchor) of a TARGET; a name of `sites` is replaced by its SITE (a
     folder relative to `sites_root`, where the host's config is). Without a name, SITE is
     "" and the page path still holds it (see `locate`)."""
@@ -193,8 +191,7 @@ def load_fragment(
     if anchor not in fragments:
         known = ", ".join(fragments) or "none"
         raise EmbedError(
-            f"{target}: {page} has no section or labelled cell '{anchor}'; "
-            f"its anchors are: {known}"
+            f"{target}: {page} has no section or labelled cell '{anchor}'; its anchors are: {known}"
         )
     title, chosen = fragments[anchor]
     images = {}

@@ -25,9 +25,7 @@ def notebook_source(path: Path) -> Source:
     return Source(path=path, rel=PurePosixPath(path.name), url=f"{path.stem}.html")
 
 
-def render_notebook(
-    path: Path, config: Config, external: dict[str, str], warn: Log
-) -> Page:
+def render_notebook(path: Path, config: Config, external: dict[str, str], warn: Log) -> Page:
     """The notebook at `path` executed (or taken from the cache under `config.root`) and
     rendered, with backticked names linked through `external` (name -> absolute URL).
     Raises `DocgenError` when it cannot be read or a cell fails; `warn` hears the rest."""

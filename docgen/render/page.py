@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING

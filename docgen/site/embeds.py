@@ -35,9 +35,7 @@ _CELL_START = re.compile(r'(?:^|\n)(?=<div class="cell (?:markdown|code|raw)-cel
 _CELL_OPEN = re.compile(r'<div class="cell (markdown|code|raw)-cell"(?: id="([^"]*)")?>')
 URL_ATTR = re.compile(r"""\b(href|src)=("[^"]*"|'[^']*')""", re.I)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_VOID = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
-)
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _BASE = "http://docgen.invalid/"
 
 
