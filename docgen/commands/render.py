@@ -15,6 +15,7 @@ from docgen.embed.wrap import image_name, wrap_fragment
 from docgen.errors import UsageError
 from docgen.site.embeds import EMBED_CLASS, embed_stylesheet
 from docgen.site.outdir import not_a_folder
+from docgen.words import counted
 
 IMAGES = "images"
 CSS = "docgen-embed.css"
@@ -87,5 +88,6 @@ def _run_render(args: argparse.Namespace) -> int:
     (out / CSS).write_text(embed_stylesheet(), encoding="utf-8")
     html = wrap_fragment(fragment, f"{IMAGES}/")
     (out / f"{path.stem}.html").write_text(html + "\n", encoding="utf-8")
-    print(f"wrote {out / (path.stem + '.html')}, {len(fragment.images)} image(s) and {CSS}")
+    images = counted(len(fragment.images), "image")
+    print(f"wrote {out / (path.stem + '.html')}, {images} and {CSS}")
     return 0
