@@ -22,7 +22,7 @@ from conftest import REPO, run_docgen, tagged, write_notebook
 from nbformat.v4 import new_markdown_cell
 
 from docgen.api.inventory import InventoryItem, read_inventory, write_inventory
-from docgen.config import read_toml
+from docgen.config import tomllib
 from docgen.linkcheck.offline import check_site
 from docgen.site.embeds import EMBED_CLASS, embed_stylesheet
 
@@ -265,7 +265,8 @@ def test_sphinx_docgen_notebook_runs_it_and_links_through_intersphinx(tmp_path: 
 def _mkdocs_entry_point(folder: Path) -> Path:
     """The plugin's entry point as pyproject.toml declares it, for a checkout whose
     installed metadata may predate it."""
-    declared = read_toml(REPO / "pyproject.toml")["project"]["entry-points"]
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    declared = pyproject["project"]["entry-points"]
     info = folder / "docgen_plugin_ep-0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: docgen-plugin-ep\nVersion: 0\n")

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -24,14 +24,14 @@ from docgen import __version__
 from docgen.model import Heading, Page
 from docgen.site.meta import public_base
 from docgen.site.theme import templates_dir
-from docgen.site.urls import href, path_of
+from docgen.site.urls import href
 
 EMBED_DIR = "_embed"
 EMBED_FORMAT = 1
 EMBED_CLASS = "docgen-embed"  # the one class every rule of the embed stylesheet is under
 EMBED_CSS = "_static/docgen-embed.css"
 # Every cell of a body starts a line with its div (render/page.py joins them with "\n").
-_CELL_START = re.compile(r'(?:^|\n)(?=<div class="cell (?:markdown|code|raw)-cell"[ >])')
+_CELL_START = '\n<div class="cell '
 _CELL_OPEN = re.compile(r'<div class="cell (markdown|code|raw)-cell"(?: id="([^"]*)")?>')
 URL_ATTR = re.compile(r"""\b(href|src)=("[^"]*"|'[^']*')""", re.I)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -52,52 +52,57 @@ class _Piece:
     heading: Heading | None  # the heading this piece starts with
 
 
-class _TopHeadings(HTMLParser):
-    """Offsets of the heading tags at the top level of a markdown cell's HTML."""
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_ID = re.compile(r"""\bid=(?:"([^"]*)"|'([^']*)')""")
+_HEADING = frozenset(f"h{n}" for n in range(1, 7))
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.positions: list[tuple[tuple[int, int], str]] = []  # ((line, column), id)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not self.stack and re.fullmatch(r"h[1-6]", tag):
-            anchor = dict(attrs).get("id")
+def _top_headings(inner: str) -> list[tuple[int, str]]:
+    """(offset, id) of each heading at the top level of a markdown cell's HTML: headings
+    inside other elements (an admonition, a table) do not start a section there."""
+    if "<h" not in inner and "<H" not in inner:
+        return []
+    stack: list[str] = []
+    found = []
+    for m in _TAG.finditer(inner):
+        closing, tag, attrs = m.group(1), m.group(2).lower(), m.group(3)
+        if closing:
+            if tag in stack:  # unbalanced HTML: close up to the matching tag
+                while stack.pop() != tag:
+                    pass
+            continue
+        if not stack and tag in _HEADING:
+            anchor = _ID.search(attrs)
             if anchor:
-                self.positions.append((self.getpos(), anchor))
-        if tag not in _VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.stack:  # unbalanced HTML: close up to the matching tag
-            while self.stack.pop() != tag:
-                pass
+                found.append((m.start(), unescape(anchor.group(1) or anchor.group(2) or "")))
+        if tag not in _VOID and not attrs.rstrip().endswith("/"):
+            stack.append(tag)
+    return found
 
 
-def _offset(text: str, line: int, column: int) -> int:
-    start = 0
-    for _ in range(line - 1):
-        start = text.index("\n", start) + 1
-    return start + column
+def _cells(body: str) -> list[str]:
+    """A page body's cells, each starting with its div: what a cell's own HTML holds that
+    looks like the start of a cell stays in that cell."""
+    cells: list[str] = []
+    for i, part in enumerate(body.split(_CELL_START)):
+        cell = part if i == 0 else _CELL_START[1:] + part
+        if cells and not _CELL_OPEN.match(cell):
+            cells[-1] += "\n" + cell
+        elif cell:
+            cells.append(cell)
+    return cells
 
 
 def _pieces(body: str, headings: list[Heading]) -> list[_Piece]:
     by_anchor = {h.anchor: h for h in headings}
     pieces: list[_Piece] = []
-    for cell in filter(None, _CELL_START.split(body)):
+    for cell in _cells(body):
         opened = _CELL_OPEN.match(cell)
         if opened is None or opened.group(1) != "markdown":
             pieces.append(_Piece(cell, None))
             continue
         inner = cell[opened.end() : cell.rfind("</div>")]
-        parser = _TopHeadings()
-        parser.feed(inner)
-        parser.close()
-        cuts = [
-            (_offset(inner, line, col), by_anchor[anchor])
-            for (line, col), anchor in parser.positions
-            if anchor in by_anchor
-        ]
+        cuts = [(at, by_anchor[a]) for at, a in _top_headings(inner) if a in by_anchor]
         if not cuts:
             pieces.append(_Piece(cell, None))
             continue
@@ -115,29 +120,28 @@ def site_relative(fragment: str, page_url: str) -> str:
     """`fragment` with every relative href/src (written for the page at `page_url`) made
     relative to the site's root; `#x` becomes a link to `#x` on that page."""
     base = _BASE + href(page_url)
+    joined: dict[str, str | None] = {}  # a page links to the same few places many times
+
+    def relative(value: str) -> str | None:
+        if value not in joined:
+            url = urljoin(base, value.replace("&amp;", "&"))
+            inside = url.startswith(_BASE)  # '../' above the root is left as written
+            joined[value] = url[len(_BASE) :].replace("&", "&amp;") if inside else None
+        return joined[value]
 
     def rewrite(m: re.Match[str]) -> str:
         quote, value = m.group(2)[0], m.group(2)[1:-1]
         if not value or _SCHEME.match(value) or value.startswith(("/", "\\")):
             return m.group(0)
-        joined = urljoin(base, value.replace("&amp;", "&"))
-        if not joined.startswith(_BASE):  # '../' above the root: leave it as written
-            return m.group(0)
-        return f"{m.group(1)}={quote}{joined[len(_BASE) :].replace('&', '&amp;')}{quote}"
+        new = relative(value)
+        return m.group(0) if new is None else f"{m.group(1)}={quote}{new}{quote}"
 
     return URL_ATTR.sub(rewrite, fragment)
 
 
 def fragment_images(fragment: str, images: Iterable[str]) -> list[str]:
     """The site paths of the page's `images` that a (site-relative) fragment shows."""
-    known = set(images)
-    found = []
-    for m in URL_ATTR.finditer(fragment):
-        if m.group(1).lower() == "src":
-            path = path_of(m.group(2)[1:-1])
-            if path in known and path not in found:
-                found.append(path)
-    return found
+    return [path for path in images if f'src="{href(path)}"' in fragment]
 
 
 def page_embed(page: Page, project: str, version: str, site_url: str = "") -> dict[str, Any]:
@@ -167,7 +171,7 @@ def page_embed(page: Page, project: str, version: str, site_url: str = "") -> di
             }
         )
     cells = []
-    for cell in filter(None, _CELL_START.split(page.body)):
+    for cell in _cells(page.body):
         opened = _CELL_OPEN.match(cell)
         if opened is not None and opened.group(2):
             html = site_relative(cell, page.url)
@@ -223,6 +227,6 @@ def cell_labels(body: str) -> list[str]:
     """The labels of a page body's labelled cells (their anchors), in order."""
     return [
         m.group(2)
-        for cell in filter(None, _CELL_START.split(body))
+        for cell in _cells(body)
         if (m := _CELL_OPEN.match(cell)) is not None and m.group(2)
     ]
