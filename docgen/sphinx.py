@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
@@ -90,6 +92,11 @@ class EmbedDirective(_FragmentDirective):
             return self.problem(f"docgen-embed: {e}")
         for note in reader.offline_note:
             logger.info(f"docgen-embed: {note}", location=(self.env.docname, self.lineno))
+        if urlsplit(fragment.source).scheme:
+            # Sphinx cannot see a remote site change: such a page is read again each build.
+            _remote_docs(self.env).add(self.env.docname)
+        else:  # a rebuilt local site makes Sphinx read the page again
+            self.env.note_dependency(fragment.source)
         return self.show(fragment)
 
 
@@ -138,6 +145,27 @@ class NotebookDirective(_FragmentDirective):
         return self.show(page_fragment(page))
 
 
+def _remote_docs(env: BuildEnvironment) -> set[str]:
+    """The pages that embed from a URL (kept in the environment between builds)."""
+    if not hasattr(env, "docgen_remote_docs"):
+        env.docgen_remote_docs = set()  # type: ignore[attr-defined]
+    return env.docgen_remote_docs  # type: ignore[attr-defined,no-any-return]
+
+
+def _outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    return sorted(_remote_docs(env) - removed)
+
+
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    _remote_docs(env).discard(docname)
+
+
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
+    _remote_docs(env).update(_remote_docs(other) & docnames)
+
+
 def _add_static(app: Sphinx) -> None:
     static = _static(app)
     (static / STATIC).mkdir(parents=True, exist_ok=True)
@@ -152,4 +180,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("docgen-notebook", NotebookDirective)
     app.add_css_file(f"{STATIC}/{CSS}")
     app.connect("builder-inited", _add_static)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

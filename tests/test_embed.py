@@ -193,18 +193,42 @@ def test_sphinx_embeds_a_section_with_its_images_and_a_backlink(
     assert _sphinx(src, tmp_path / "strict", "-W").returncode != 0
 
 
+def _edit_embed(site: Path, old: str, new: str) -> None:
+    embed = site / "_embed" / "guide" / "plots.json"
+    embed.write_text(embed.read_text().replace(old, new))
+
+
+def test_sphinx_reads_a_page_again_when_the_local_site_changes(
+    docgen_site: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(docgen_site, site)
+    src = _sphinx_project(tmp_path / "host", f".. docgen-embed:: {site}/guide/plots.html#drawing\n")
+    assert _sphinx(src, tmp_path / "out").returncode == 0
+    _edit_embed(site, "makes a picture", "makes a diagram")
+    result = _sphinx(src, tmp_path / "out")  # incremental: only what changed is read
+    assert result.returncode == 0, result.stderr
+    assert "Drawing makes a diagram" in (tmp_path / "out" / "index.html").read_text()
+
+
 @pytest.fixture
-def served_site(docgen_site: Path) -> Iterator[tuple[str, http.server.ThreadingHTTPServer]]:
+def served_site(
+    docgen_site: Path, tmp_path: Path
+) -> Iterator[tuple[str, Path, http.server.ThreadingHTTPServer]]:
+    """A copy of the site over HTTP: (its URL, the copy, the server)."""
+    copy = tmp_path / "served" / "site"
+    shutil.copytree(docgen_site, copy)
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
-    handler = functools.partial(Quiet, directory=str(docgen_site.parent))
+    handler = functools.partial(Quiet, directory=str(copy.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/site/", server
+        yield f"http://127.0.0.1:{server.server_address[1]}/site/", copy, server
     finally:
         server.shutdown()
         server.server_close()
@@ -212,19 +236,23 @@ def served_site(docgen_site: Path) -> Iterator[tuple[str, http.server.ThreadingH
 
 
 def test_sphinx_embeds_from_a_url_and_then_offline_from_its_cache(
-    served_site: tuple[str, http.server.ThreadingHTTPServer], tmp_path: Path
+    served_site: tuple[str, Path, http.server.ThreadingHTTPServer], tmp_path: Path
 ) -> None:
-    url, server = served_site
+    url, copy, server = served_site
     src = _sphinx_project(tmp_path / "host", f".. docgen-embed:: {url}guide/plots.html#drawing\n")
     assert _sphinx(src, tmp_path / "out").returncode == 0
     first = (tmp_path / "out" / "index.html").read_text()
     assert f'From <a href="{url}guide/plots.html#drawing">' in first
+    # Sphinx cannot see a remote change: a page that embeds a URL is read at every build.
+    _edit_embed(copy, "makes a picture", "makes a drawing")
+    assert _sphinx(src, tmp_path / "out").returncode == 0
+    assert "Drawing makes a drawing" in (tmp_path / "out" / "index.html").read_text()
     server.shutdown()  # the site is gone: a fresh build reads the cache
     server.server_close()
     result = _sphinx(src, tmp_path / "again", "-E", "-d", str(tmp_path / "out" / ".doctrees"))
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "again" / "index.html").read_text()
-    assert "Drawing makes a picture" in page
+    assert "Drawing makes a drawing" in page
     assert [p.read_bytes() for p in (tmp_path / "again/_static/docgen/images").iterdir()] == [PNG]
 
 

@@ -40,6 +40,7 @@ class Fragment:
     version: str
     site_base: str  # absolute URL (or file URI) of the site's root, ending in "/"
     images: dict[str, bytes] = field(default_factory=dict)  # site path -> bytes
+    source: str = ""  # the embed file read: a URL, or a path on this machine
 
 
 def _is_url(text: str) -> bool:
@@ -210,4 +211,7 @@ def load_fragment(
         version=data.get("version", ""),
         site_base=site_base,
         images=images,
+        source=urljoin(base, _embed_name(page))
+        if _is_url(base)
+        else str(Path(base, _embed_name(page))),
     )
