@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -120,13 +121,16 @@ def site_relative(fragment: str, page_url: str) -> str:
     """`fragment` with every relative href/src (written for the page at `page_url`) made
     relative to the site's root; `#x` becomes a link to `#x` on that page."""
     base = _BASE + href(page_url)
+    folder = posixpath.dirname(href(page_url)) or "."
     joined: dict[str, str | None] = {}  # a page links to the same few places many times
 
     def relative(value: str) -> str | None:
         if value not in joined:
+            path = re.split(r"[?#]", value, maxsplit=1)[0]
+            # A link above the site's root ('../' too many) is left as written.
+            outside = posixpath.normpath(posixpath.join(folder, path)).startswith("../")
             url = urljoin(base, value.replace("&amp;", "&"))
-            inside = url.startswith(_BASE)  # '../' above the root is left as written
-            joined[value] = url[len(_BASE) :].replace("&", "&amp;") if inside else None
+            joined[value] = None if outside else url[len(_BASE) :].replace("&", "&amp;")
         return joined[value]
 
     def rewrite(m: re.Match[str]) -> str:
