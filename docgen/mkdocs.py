@@ -31,7 +31,8 @@ from docgen.site.embeds import embed_stylesheet
 log = logging.getLogger("mkdocs.plugins.docgen")
 STATIC = "_docgen"  # the site folder with the stylesheet and the embedded images
 CSS = f"{STATIC}/docgen-embed.css"
-_LINE = re.compile(r"^[ ]{0,3}:::[ \t]+docgen-embed[ \t]+(\S+)[ \t]*$", re.M)
+_LINE = re.compile(r"^[ ]{0,3}:::[ \t]+docgen-embed[ \t]+(\S+)[ \t]*$")
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})(.*)$")
 
 
 class _Options(MkDocsConfig):
@@ -60,8 +61,7 @@ class DocgenPlugin(BasePlugin[_Options]):
         dest = PurePosixPath(page.file.dest_uri)
         images_at = "../" * (len(dest.parts) - 1) + f"{STATIC}/images/"
 
-        def replace(m: re.Match[str]) -> str:
-            target = m.group(1)
+        def embed(target: str) -> str:
             try:
                 fragment = load_fragment(target, self.config.sites, self.reader, src, self.root)
             except EmbedError as e:
@@ -73,7 +73,18 @@ class DocgenPlugin(BasePlugin[_Options]):
             self.pending[key] = wrap_fragment(fragment, images_at)
             return f"\n{key}\n"
 
-        return _LINE.sub(replace, markdown)
+        lines, fence = [], ""
+        for line in markdown.split("\n"):
+            opens = _FENCE.match(line)
+            if fence:  # inside a code block: shown as written
+                if opens and opens.group(1).startswith(fence) and not opens.group(2).strip():
+                    fence = ""  # the block's closing fence
+            elif opens:
+                fence = opens.group(1)
+            elif m := _LINE.match(line):
+                line = embed(m.group(1))
+            lines.append(line)
+        return "\n".join(lines)
 
     def on_page_content(self, html_text: str, page: Any, config: Any, files: Any) -> str:
         for key, fragment in self.pending.items():

@@ -315,7 +315,8 @@ def test_mkdocs_plugin_embeds_a_section(docgen_site: Path, tmp_path: Path) -> No
     )
     (project / "docs" / "deep" / "page.md").write_text(
         "# Deep\n\n::: docgen-embed tiny/guide/plots.html#answer\n\n"
-        "::: docgen-embed tiny/guide/plots.html#nowhere\n"
+        "::: docgen-embed tiny/guide/plots.html#nowhere\n\n"
+        "```\n::: docgen-embed tiny/guide/plots.html#drawing\n```\n"
     )
     entry = _mkdocs_entry_point(tmp_path / "ep")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(entry)])}
@@ -336,6 +337,8 @@ def test_mkdocs_plugin_embeds_a_section(docgen_site: Path, tmp_path: Path) -> No
     assert image.read_bytes() == PNG and f'src="_docgen/images/{image.name}"' in home
     deep = (site / "deep" / "page" / "index.html").read_text()
     assert "the answer is 42" in deep
+    assert "Drawing makes a picture" not in deep  # the line in a code block is shown as is
+    assert "::: docgen-embed tiny/guide/plots.html#drawing" in deep
     assert 'href="../../_docgen/docgen-embed.css"' in deep
     assert "tiny/guide/plots.html#nowhere" in result.stderr and "its anchors are" in result.stderr
 
