@@ -220,6 +220,20 @@ def test_a_preload_the_zygote_cannot_fork_after_falls_back_with_a_warning(
     assert [text(r, 0) for r in results] == [str(os.getpid())] * 2
 
 
+def test_a_first_cell_import_that_starts_threads_is_left_to_the_notebook(tmp_path: Path) -> None:
+    env = fake_module(
+        tmp_path,
+        "threaded",
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True)"
+        ".start()\n",
+    )
+    first = "import threaded\nimport os, sys\nprint(os.getppid())"
+    results, warnings = run_pool(tmp_path / "nbs", [notebook(first), notebook(first)], env=env)
+    assert warnings == []
+    parents = {text(r, 0) for r in results}
+    assert len(parents) == 1 and parents != {str(os.getpid())}  # still forked, from one zygote
+
+
 def test_without_fork_kernels_start_one_by_one_silently(tmp_path: Path) -> None:
     results, warnings = run_pool(tmp_path / "nbs", [notebook(PARENT)], fork_kernels=False)
     assert warnings == [] and text(results[0], 0) == str(os.getpid())

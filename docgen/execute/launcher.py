@@ -294,25 +294,28 @@ class Zygotes:
         return zygote, argv
 
     async def _start(self, python: list[str], env: dict[str, str], cwd: str) -> Zygote | None:
-        try:
-            zygote = Zygote(python, env, cwd)
-        except OSError as e:
-            self._fall_back(f"kernels start one by one: the zygote did not start: {e}")
-            return None
-        self.zygotes.append(zygote)
-        answer = await self.preload_in(zygote)
-        if not answer.get("ready"):
+        optional = list(self.optional)
+        while True:
+            try:
+                zygote = Zygote(python, env, cwd)
+            except OSError as e:
+                self._fall_back(f"kernels start one by one: the zygote did not start: {e}")
+                return None
+            self.zygotes.append(zygote)
+            answer = await zygote.preload(self.preload, optional)
+            if answer.get("ready"):
+                return zygote
             zygote.close()
+            if answer.get("optional") and answer.get("module") in optional:
+                # A first-cell import the zygote cannot fork after: the notebook imports it.
+                optional.remove(answer["module"])
+                continue
             self._fall_back(
                 f"kernels start one by one, each importing `preload` itself: "
                 f"{answer.get('problem') or 'the zygote failed'}. Check `preload` in "
                 "[tool.docgen.execute], or set `fork_kernels = false` there."
             )
             return None
-        return zygote
-
-    async def preload_in(self, zygote: Zygote) -> dict[str, Any]:
-        return await zygote.preload(self.preload, self.optional)
 
     def close(self) -> None:
         for zygote in self.zygotes:

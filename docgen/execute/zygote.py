@@ -6,7 +6,7 @@ docgen's side is launcher.py. The conversation is JSON lines: requests on stdin,
 events on stdout.
 
     <- {"preload": ["torch", ...], "optional": ["pandas", ...]}      (first line)
-    -> {"ready": true, "failed": {}, "skipped": [...], "problem": ""}  (or ready false)
+    -> {"ready": true, "skipped": [...]}  or  {"ready": false, "module": ..., "problem": ...}
     <- {"id": 1, "argv": [...], "cwd": "...", "env": {...}}          (one per kernel)
     -> {"id": 1, "pid": 1234}  or  {"id": 1, "error": "..."}
     -> {"exited": 1234, "status": -9}                                 (as each child ends)
@@ -15,7 +15,8 @@ Forking is only safe with one thread and no ZeroMQ context, so the zygote checks
 preloading, and that CUDA was not initialised (a CUDA context does not survive fork); any of
 these, or a `preload` module that fails to import, ends it with `ready: false` and a
 `problem` that names the module, and docgen starts kernels the ordinary way. Optional
-modules (the notebooks' own first-cell imports) that fail are skipped.
+modules (the notebooks' own first-cell imports) that fail to import are skipped; docgen starts
+a new zygote without one that makes forking unsafe.
 
 Each child starts a session of its own (its kernel's process group, as jupyter-client's
 launch gives it), asks to be killed when the zygote dies (PR_SET_PDEATHSIG), and becomes an
@@ -87,22 +88,20 @@ def _fork_problem(module: str) -> str:
 
 
 def preload(required: list[str], optional: list[str]) -> dict:
-    """Import the modules; the answer docgen reads (see the module's doc)."""
-    failed: dict[str, str] = {}
+    """Import the modules; the answer docgen reads (see the module's doc). Optional modules
+    come last, so that one the zygote cannot fork after can be left out on a second try."""
     skipped: list[str] = []
     # ipykernel first: every child needs it, and it is what a kernel spends its start on.
     for name in ["ipykernel.kernelapp", *required, *optional]:
+        is_optional = name in optional and name not in required
         error = _import(name)
-        if error and name in optional and name not in required:
+        if error and is_optional:
             skipped.append(name)
             continue
-        if error:
-            failed[name] = error
-            return {"ready": False, "failed": failed, "problem": f"importing {name}: {error}"}
-        problem = _fork_problem(name)
+        problem = f"importing {name}: {error}" if error else _fork_problem(name)
         if problem:
-            return {"ready": False, "failed": failed, "problem": problem}
-    return {"ready": True, "failed": failed, "skipped": skipped, "problem": ""}
+            return {"ready": False, "module": name, "optional": is_optional, "problem": problem}
+    return {"ready": True, "skipped": skipped, "problem": ""}
 
 
 def _become_kernel(zygote: int, request: dict, keep: int, own: list[int]) -> None:
@@ -166,9 +165,12 @@ def _reap(out: int, children: set[int]) -> None:
 def _kill_all(children: set[int]) -> None:
     for pid in children:
         try:
-            os.killpg(pid, signal.SIGKILL)  # each child leads its own group
+            os.killpg(pid, signal.SIGKILL)  # each child leads its own group...
         except OSError:
-            pass
+            try:
+                os.kill(pid, signal.SIGKILL)  # ...once it has called setsid()
+            except OSError:
+                pass
     for pid in list(children):
         try:
             os.waitpid(pid, 0)
