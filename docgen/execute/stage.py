@@ -54,6 +54,8 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             workers=worker_count(config),
             warm_kernels=config.warm_kernels,
             preload=tuple(config.preload),
+            fork_kernels=config.fork_kernels,
+            preload_first_cells=config.preload_first_cells,
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),
