@@ -11,7 +11,9 @@ of the key, so a prose edit reuses the outputs.
 
 An entry is the whole executed notebook, written atomically. An entry that cannot be read
 is reported and ignored; the notebook then runs again. Beside the entries, `imports/`
-keeps which modules each notebook's code imports (a function of the code's text alone).
+keeps which modules each notebook's code imports (a function of the code's text alone), and
+`durations/` the seconds of each notebook's latest run by its project path, whatever its
+code was then: what scheduling expects it to take next time (execute/schedule.py).
 """
 
 from __future__ import annotations
@@ -141,11 +143,16 @@ def source_digest(package: str) -> str:
     return _sha256(_canonical([[p.name, _file_digest(p)] for p in files]))
 
 
-def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dict[str, str]:
+def environment_fingerprint(
+    gpus: Sequence[Gpu], packages: Sequence[str], root: Path | None = None
+) -> dict[str, str]:
     """What about this machine decides outputs: Python, distributions, sources, GPU models.
 
     Installed distributions are read from their `*.dist-info` folder names, which carry the
     version (torch's also its CUDA build, as in `torch-2.4.0+cu121`), without importing them.
+    The source of a documented package inside the project `root` is left out: each notebook
+    that imports it has it in its key (see localimports.py), so an edit to it runs those
+    notebooks again and no others.
     """
     fingerprint = {
         "python": f"{sys.version} {platform.machine()} {sys.platform}",
@@ -153,8 +160,11 @@ def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dic
         "distributions": _sha256("\n".join(distributions_in(p for p in sys.path if p))),
         "gpus": "; ".join(g.name for g in gpus) or "none",
     }
+    from docgen.execute.localimports import package_in_project
+
     for package in sorted(packages):
-        fingerprint[f"source:{package}"] = source_digest(package)
+        if root is None or not package_in_project(package, root):
+            fingerprint[f"source:{package}"] = source_digest(package)
     return fingerprint
 
 
@@ -272,8 +282,30 @@ class ExecutionCache:
         nb, _ = self.load(key, source)
         return nb
 
-    def store(self, key: str, rel_path: str, executed: nbformat.NotebookNode) -> str | None:
-        """Write an entry atomically; returns a warning instead of failing the build."""
+    def _duration_path(self, rel_path: str) -> Path:
+        return self.folder / "durations" / f"{_sha256(rel_path)[:40]}.json"
+
+    def recorded_seconds(self, rel_path: str) -> float | None:
+        """Seconds the latest recorded run of the notebook at `rel_path` took, if any."""
+        try:
+            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
+            if kept["path"] == rel_path:
+                return max(0.0, float(kept["seconds"]))
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # never run here, or unreadable: the caller's default applies
+        return None
+
+    def store(
+        self,
+        key: str,
+        rel_path: str,
+        executed: nbformat.NotebookNode,
+        record_duration: bool = True,
+    ) -> str | None:
+        """Write an entry atomically; returns a warning instead of failing the build.
+
+        `record_duration=False` leaves `durations/` as it was, so that CI shards started
+        from the same cache all split the notebooks the same way whichever ran first."""
         import nbformat  # a notebook ran, so nbformat is loaded already
 
         nb = nbformat.from_dict(executed)
@@ -286,6 +318,10 @@ class ExecutionCache:
                 write_atomically(tag, _CACHEDIR_TAG.encode())
             write_atomically(self.entry_path(key), nbformat.writes(nb).encode())
             write_atomically(self._latest_path(rel_path, code), key.encode())
+            seconds = docgen_metadata(nb).get("provenance", {}).get("seconds")
+            if record_duration and isinstance(seconds, int | float):
+                record = _canonical({"path": rel_path, "seconds": seconds})
+                write_atomically(self._duration_path(rel_path), record.encode())
         except OSError as e:
             return f"could not write the cache entry for {rel_path} into {self.folder}: {e}"
         return None

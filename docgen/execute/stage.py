@@ -14,7 +14,8 @@ from docgen.errors import BuildFailed
 from docgen.execute.cache import ExecutionCache, docgen_metadata, environment_fingerprint
 from docgen.execute.executor import ExecutionResult, Executor, Listener, Silent
 from docgen.execute.gpus import detect_gpus
-from docgen.execute.plan import Machine, finished_run, plan_execution, project_path
+from docgen.execute.plan import Machine, PlannedJob, finished_run, plan_execution, project_path
+from docgen.execute.schedule import expected_seconds, longest_first
 from docgen.model import NotebookRun, Source, Status
 from docgen.notebooks.node import from_dict
 
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 def detect_machine(config: Config) -> Machine:
     warnings: list[str] = []
     gpus = tuple(detect_gpus(os.environ, warn=warnings.append))
-    return Machine(gpus, environment_fingerprint(gpus, config.packages), tuple(warnings))
+    fingerprint = environment_fingerprint(gpus, config.packages, config.root)
+    return Machine(gpus, fingerprint, tuple(warnings))
 
 
 def worker_count(config: Config) -> int:
@@ -52,6 +54,8 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             workers=worker_count(config),
             warm_kernels=config.warm_kernels,
             preload=tuple(config.preload),
+            fork_kernels=config.fork_kernels,
+            preload_first_cells=config.preload_first_cells,
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),
@@ -90,6 +94,15 @@ def provenance_of(result: ExecutionResult) -> dict[str, Any]:
     return provenance
 
 
+def in_running_order(
+    to_run: Sequence[PlannedJob], config: Config, cache: ExecutionCache | None
+) -> list[PlannedJob]:
+    """The jobs longest first, by the seconds the cache recorded for each (schedule.py)."""
+    paths = [project_path(planned.job.path, config.root) for planned in to_run]
+    seconds = expected_seconds(paths, cache.recorded_seconds if cache else lambda _: None)
+    return longest_first(to_run, lambda p: project_path(p.job.path, config.root), seconds)
+
+
 def execute_stage(
     sources: Sequence[Source],
     notebooks: Sequence[nbformat.NotebookNode],
@@ -118,11 +131,12 @@ def execute_stage(
 
     runs: dict[int, NotebookRun] = dict(plan.decided)
     problems = dict(plan.problems)
+    to_run = in_running_order(plan.to_run, config, cache)
     results: list[ExecutionResult] = []
-    if plan.to_run or executor is not None:  # the local pool only when something runs
+    if to_run or executor is not None:  # the local pool only when something runs
         executor = executor or local_pool(config, machine)
-        results = executor.run([planned.job for planned in plan.to_run], listener)
-    for planned, result in zip(plan.to_run, results, strict=True):
+        results = executor.run([planned.job for planned in to_run], listener)
+    for planned, result in zip(to_run, results, strict=True):
         i, job = planned.index, planned.job
         if result.error is not None or result.nb is None:
             problems[i] = result.error or f"{job.path}: did not run"

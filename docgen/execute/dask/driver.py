@@ -83,7 +83,7 @@ def cluster_machine(client: Any, config: Config, local: Machine) -> Machine:
             f"some with `dask worker {config.scheduler}`"
         ) from e
     try:
-        described = client.run(describe_worker, list(config.packages))
+        described = client.run(describe_worker, list(config.packages), str(config.root))
     except ImportError as e:  # raised on a worker, and sent back as it was
         raise UsageError(
             f"the Dask workers of {config.scheduler} cannot run docgen ({e}); install "
@@ -177,6 +177,7 @@ class DaskExecutor:
                 local=local_module_digests(code, path.parent, config.root),
                 env={var: os.environ.get(var) for var in config.env_keys},
                 packages=tuple(config.packages),
+                root=str(config.root),
             )
         options = PoolOptions(
             timeout=config.timeout,

@@ -43,6 +43,7 @@ class KeyParts:
     local: dict[str, str]
     env: dict[str, str | None]
     packages: tuple[str, ...]  # documented packages: their sources are part of the environment
+    root: str  # the project's root on the driver (its packages are in `local` instead)
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,13 @@ def worker_identity() -> dict[str, str]:
     }
 
 
-def describe_worker(packages: list[str]) -> dict[str, Any]:
+def describe_worker(packages: list[str], root: str) -> dict[str, Any]:
     """Run on every worker before planning: its host, GPUs and environment fingerprint."""
     gpus = detect_gpus(os.environ)
     return {
         "host": socket.gethostname(),
         "gpus": [dataclasses.asdict(g) for g in gpus],
-        "environment": environment_fingerprint(gpus, packages),
+        "environment": environment_fingerprint(gpus, packages, Path(root)),
     }
 
 
@@ -187,15 +188,17 @@ def run_notebook(task: NotebookTask, files: bytes | None) -> ExecutionResult:
         finally:
             done.set()
             watcher.join()
-    fingerprint = environment_fingerprint(visible, task.key.packages if task.key else ())
+    parts = task.key
+    fingerprint = environment_fingerprint(
+        visible, parts.packages if parts else (), Path(parts.root if parts else task.root)
+    )
     where = {**identity, "environment": _digest(fingerprint)}
     error = result.error
     if error is not None:
         error = error.replace(str(here), task.root)
         error = f"{error}\n  (on Dask worker {identity['worker']}, host {identity['host']})"
     key = None
-    if task.key is not None and error is None:
-        parts = task.key
+    if parts is not None and error is None:
         key = notebook_key(
             parts.rel,
             task.job.nb,
