@@ -33,11 +33,10 @@ def page_provenance(
     run: NotebookRun, run_line: bool = True, packages: Sequence[str] = ("torch",)
 ) -> dict[str, Any]:
     """The page's `provenance`: `status` (a `Status`) and what the run recorded: `device`,
-    `host` (the Dask worker's machine, when one ran it), `python`, `seconds`, `date` (UTC,
-    ISO 8601), and `packages`: (name, version) of those
-    of `packages` the notebook imports, in their order (`cuda` with torch). Empty when there
-    is nothing to say: no code ran, the run line is off (`run_line`), or the run recorded
-    nothing."""
+    `host` (the machine of the Dask worker that ran it, if one did), `python`, `seconds`,
+    `date` (UTC, ISO 8601), and `packages`: (name, version) of those of `packages` the
+    notebook imports, in their order (`cuda` with torch). Empty when there is nothing to
+    say: no code ran, the run line is off (`run_line`), or the run recorded nothing."""
     if run.status not in _SHOWN:
         return {}
     if run.status in _EXECUTED:
