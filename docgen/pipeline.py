@@ -40,7 +40,7 @@ from docgen.site.write import write_site_atomically
 if TYPE_CHECKING:
     import nbformat
 
-    from docgen.execute.executor import Listener
+    from docgen.execute.executor import Executor, Listener
     from docgen.execute.stage import Machine
 
 Log = Callable[[str], None]
@@ -113,6 +113,7 @@ def build(
     machine: Machine | None = None,
     wait: bool = True,
     session: BuildSession | None = None,
+    executor: Executor | None = None,
 ) -> BuildReport:
     """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
 
@@ -125,7 +126,8 @@ def build(
 
     `session` keeps what the next build can reuse (see session/session.py); by default the
     one on disk beside the execution cache. Pass the same one to each build of a long-lived
-    process; a new `BuildSession()` reuses nothing.
+    process; a new `BuildSession()` reuses nothing. `executor` runs the notebooks the cache
+    does not hold (default: the local pool).
     """
     check_output_folder(config)
     check_cache_folder(config)
@@ -134,7 +136,7 @@ def build(
     with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
         session = session if session is not None else BuildSession.beside_cache(config)
-        return _build(config, log, progress, machine, session)
+        return _build(config, log, progress, machine, session, executor)
 
 
 def _build(
@@ -143,6 +145,7 @@ def _build(
     progress: Listener | None,
     machine: Machine | None,
     session: BuildSession,
+    executor: Executor | None = None,
 ) -> BuildReport:
     start = time.perf_counter()
 
@@ -169,7 +172,12 @@ def _build(
         machine = machine or detect_machine(config)
         machine_warnings = machine.warnings
         runs = execute_stage(
-            sources, notebooks, config, machine, progress or PlainProgress(log, config.root)
+            sources,
+            notebooks,
+            config,
+            machine,
+            progress or PlainProgress(log, config.root),
+            executor,
         )
         notebooks = [run.nb for run in runs]
     execute_seconds = time.perf_counter() - start
