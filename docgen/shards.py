@@ -7,9 +7,9 @@ runs in the cache but leaves the recorded durations as they were, so shards run 
 another in one checkout split the notebooks exactly as shards started side by side do. The
 merge (`docgen build --merge`, execute/merge.py) records the new durations.
 
-Numbered shards share the notebooks that need no GPU; `--shard gpu` runs those that do
-(a `requires-cuda` cell or `docgen.requires_gpu`), on a machine with a GPU. No site is
-written: the merge renders it from every shard's cache.
+Numbered shards share the notebooks that need no GPU; `--shard gpu` runs those that do (a
+`requires-cuda` cell, or requires_gpu in their docgen metadata) on a machine with a GPU. No
+site is written: the merge renders it from every shard's cache.
 """
 
 from __future__ import annotations

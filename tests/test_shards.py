@@ -174,6 +174,11 @@ def test_every_shard_splits_the_same_way_whichever_ran_before(
         done = run_docgen("build", "--shard", f"{i}/2", "--force", cwd=checkout)
         assert done.returncode == 0, done.stderr
     assert shard_list(done.stdout) == shard_list(first.stdout)
+    # The checkout's own cache, merged: nothing to copy, nothing runs, the site is written.
+    merged = run_docgen("build", "--merge", CACHE_DIR, cwd=checkout)
+    assert merged.returncode == 0, merged.stderr
+    assert "merged 0 new cache entries" in merged.stderr and "ran " not in merged.stderr
+    assert (checkout / "site" / "a_long.html").is_file()
 
 
 @pytest.mark.parametrize("value", ["0/2", "3/2", "x", "1/0", "2", "-1/2"])
@@ -189,6 +194,25 @@ def test_shard_and_merge_together_are_refused(tmp_path: Path) -> None:
     done = run_docgen("build", "--shard", "1/2", "--merge", tmp_path, cwd=tmp_path)
     assert done.returncode == 2
     assert "argument --merge: not allowed with argument --shard" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--shard", "1/2", "--no-exec"], "--shard runs notebooks; it cannot be combined"),
+        (["--merge", CACHE_DIR, "--no-exec"], "drop --no-exec"),
+        (["--merge", CACHE_DIR, "--force"], "--force has nothing to do"),
+    ],
+)
+def test_shard_and_merge_refuse_options_they_cannot_honour(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    make_project(tmp_path)
+    (tmp_path / CACHE_DIR).mkdir()
+    done = run_docgen("build", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert said in done.stderr
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_merge_of_a_folder_that_is_missing_exits_2_and_names_it(tmp_path: Path) -> None:
