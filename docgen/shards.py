@@ -123,6 +123,8 @@ def run_shard(
         notebooks = [as_nbdev_test_runs(nb, config.skip_flags) for nb in notebooks]
 
     cache = ExecutionCache(config.root / CACHE_DIR)
+    # Made even when this shard has nothing to run, so every job has a cache to hand on.
+    cache.folder.mkdir(parents=True, exist_ok=True)
     shared = shard_notebooks(sources, notebooks, config, shard.gpu)
     path_of = {project_path(sources[i].path, config.root): i for i in shared}
     seconds = expected_seconds(list(path_of), cache.recorded_seconds)

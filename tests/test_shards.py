@@ -25,7 +25,7 @@ from docgen.shards import ShardReport, run_shard
 
 # Two long notebooks that a split by count (every duration unknown: 60 s) puts in the same
 # shard, and short ones; the GPU notebook belongs to `--shard gpu` alone.
-SLEEPS = {"a_long": 1.0, "b_short": 0.0, "c_long": 0.9, "d_short": 0.0, "e_short": 0.0}
+SLEEPS = {"a_long": 1.5, "b_short": 0.0, "c_long": 1.4, "d_short": 0.0, "e_short": 0.0}
 PROVENANCE = re.compile(r'<p class="provenance">.*?</p>', re.S)
 
 
@@ -107,7 +107,7 @@ def test_two_shards_and_a_merge_give_the_pages_of_a_plain_build(
     assert "stored GPU output" in (merge / "site" / "gpu.html").read_text()
     # The merge records how long the shards' runs took, for the next split.
     recorded = ExecutionCache(merge / CACHE_DIR).recorded_seconds("doc_nbs/a_long.ipynb")
-    assert recorded is not None and 0.9 < recorded < 30
+    assert recorded is not None and 1.4 < recorded < 30
 
 
 def test_a_notebook_no_merged_cache_holds_fails_the_merge_and_is_named(
@@ -156,11 +156,15 @@ def test_shards_split_by_recorded_seconds_and_their_times_balance(
         took.append(ran_seconds(done.stdout))
     longs = {"doc_nbs/a_long.ipynb", "doc_nbs/c_long.ipynb"}
     assert len(longs & outs[0].keys()) == 1  # one long notebook in each shard
-    expected = {f"doc_nbs/{n}.ipynb": pytest.approx(s, abs=0.05) for n, s in recorded.items()}
+    # The shards print seconds to 0.1 s.
+    expected = {f"doc_nbs/{n}.ipynb": pytest.approx(s, abs=0.06) for n, s in recorded.items()}
     assert {**outs[0], **outs[1]} == expected
     assert sorted([*outs[0], *outs[1]]) == sorted(f"doc_nbs/{n}.ipynb" for n in SLEEPS)
     longest = max(s or 0.0 for s in recorded.values())
-    assert abs(took[0] - took[1]) <= longest + 0.3, (took, recorded)
+    # What the shards expected is balanced exactly so; what they took, up to timing noise.
+    expected_totals = [sum(out.values()) for out in outs]
+    assert abs(expected_totals[0] - expected_totals[1]) <= longest + 0.1
+    assert abs(took[0] - took[1]) <= longest + 0.5, (took, recorded)
 
 
 def test_every_shard_splits_the_same_way_whichever_ran_before(
@@ -179,6 +183,14 @@ def test_every_shard_splits_the_same_way_whichever_ran_before(
     assert merged.returncode == 0, merged.stderr
     assert "merged 0 new cache entries" in merged.stderr and "ran " not in merged.stderr
     assert (checkout / "site" / "a_long.html").is_file()
+
+
+def test_a_shard_with_nothing_to_run_still_leaves_a_cache_to_hand_on(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "doc_nbs" / "only.ipynb", "print(1)")
+    done = run_docgen("build", "--shard", "2/2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "shard 2/2: 0 notebooks, 0.0 s expected of 60.0 s in all" in done.stdout
+    assert (tmp_path / CACHE_DIR).is_dir() and not (tmp_path / "site").exists()
 
 
 @pytest.mark.parametrize("value", ["0/2", "3/2", "x", "1/0", "2", "-1/2"])

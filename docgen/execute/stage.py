@@ -116,7 +116,7 @@ def execute_stage(
     for i in sorted(plan.decided):
         if plan.decided[i].status is not Status.NO_CODE:
             listener.finished(sources[i].path, plan.decided[i].status, 0.0)
-        if cache is not None and plan.decided[i].status is Status.CACHED:
+        if cache is not None and plan.decided[i].status in (Status.CACHED, Status.GPU_OUTPUTS):
             # A CI shard's run, merged in, records its time here: shards do not.
             rel = project_path(sources[i].path, config.root)
             cache.keep_newer_duration(rel, plan.decided[i].provenance)
