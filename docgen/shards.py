@@ -40,6 +40,7 @@ from docgen.execute.stage import run_planned
 from docgen.model import Source, Status
 from docgen.notebooks.discover import discover_notebooks
 from docgen.notebooks.nbdev import as_nbdev_test_runs
+from docgen.pipeline import check_notebook_folder, read_notebooks
 from docgen.site.outdir import check_cache_folder, excluded_folders
 
 if TYPE_CHECKING:
@@ -110,8 +111,6 @@ def run_shard(
             f"(nvidia-smi lists no visible GPU); run it on a GPU machine{detail}"
         )
     check_cache_folder(config)
-    from docgen.pipeline import check_notebook_folder, read_notebooks
-
     check_notebook_folder(config)
     sources = discover_notebooks(
         config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev

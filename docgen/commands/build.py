@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docgen.config import load_config, path_problem
 from docgen.errors import UsageError
-from docgen.execute.schedule import Shard, parse_shard
 from docgen.words import counted
+
+if TYPE_CHECKING:
+    from docgen.execute.schedule import Shard
 
 
 def _folder(text: str) -> Path:
@@ -28,6 +31,9 @@ def _file(text: str) -> Path:
 
 
 def _shard(text: str) -> Shard:
+    # Imported here, so `docgen --version` and `--help` stay quick.
+    from docgen.execute.schedule import parse_shard
+
     try:
         return parse_shard(text)
     except ValueError as e:
