@@ -140,15 +140,32 @@ class Config:
         0, "Notebooks executed at once, each in its own kernel; 0: one per CPU core.", minimum=0
     )
     timeout: int = _execute_option(600, "Seconds one cell may run before the build fails.")
+    fork_kernels: bool = _execute_option(
+        True,
+        "Start each notebook's kernel as a fork of one process per kernel that has imported "
+        "IPython and the `preload` modules once (Linux; elsewhere, or when a preload fails or "
+        "initialises CUDA, kernels start one by one with a warning). Each notebook still gets "
+        "a process, namespace and working directory of its own. false: always start kernels "
+        "one by one.",
+    )
     preload: list[str] = _execute_option(
         [],
-        "Modules a kernel imports while it waits for its notebook (see `warm_kernels`), e.g. "
-        '["torch"]. The import binds no name, and must not initialise CUDA.',
+        "Modules imported once, before the kernels are forked, in addition to those of "
+        "`preload_first_cells`, e.g. [\"torch\"]. The import binds no name, and must not "
+        "initialise CUDA; one that fails to import turns forking off, with a warning. Without "
+        "`fork_kernels`, each kernel started ahead (`warm_kernels`) imports them while it waits.",
+    )
+    preload_first_cells: bool = _execute_option(
+        True,
+        "Also preload the modules that the notebooks' first code cells import at their top "
+        "level (leaving out modules next to a notebook; one that fails to import is skipped). "
+        "false: preload only `preload`.",
     )
     warm_kernels: int = _execute_option(
         2,
-        "Kernels started ahead, in the folder and on the GPU of the notebooks next in line, "
-        "with `preload` imported; 0 starts each kernel only when its notebook's turn comes.",
+        "Kernels started ahead, in the folder and on the GPU of the notebooks next in line "
+        "(without `fork_kernels`, with `preload` imported); 0 starts each kernel only when its "
+        "notebook's turn comes.",
         minimum=0,
     )
     kernels_per_gpu: int = _execute_option(
@@ -186,6 +203,12 @@ class Config:
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
     )
+    # `docgen serve PAGE ...`: only these notebooks may run (empty: all); the others show
+    # their cached outputs or those stored in them.
+    only: list[str] = field(default_factory=list, metadata={"help": "", "internal": True})
+    # `docgen serve` on a GPU machine: a GPU notebook runs only when `force` names it (its
+    # page's run button), never on every save.
+    gpu_on_request: bool = field(default=False, metadata={"help": "", "internal": True})
     root: Path = field(default=Path("."), metadata={"help": "", "internal": True})
     # The file the options came from; without one, `root` is only where docgen runs.
     config_file: Path | None = field(default=None, metadata={"help": "", "internal": True})

@@ -40,6 +40,7 @@ class Status(str, Enum):
     GPU_OUTPUTS = "outputs of a GPU run"
     NOT_RUN = "not run"
     EXCLUDED = "excluded"  # by `exclude` in [tool.docgen.execute]: its stored outputs shown
+    HELD = "held"  # not run by this preview (see `docgen serve`): its stored outputs shown
     NO_CODE = "no code"
     FAILED = "failed"
 

@@ -113,6 +113,7 @@ def build(
     machine: Machine | None = None,
     wait: bool = True,
     session: BuildSession | None = None,
+    write: Callable[[Path, dict[str, bytes]], None] = write_site_atomically,
     executor: Executor | None = None,
 ) -> BuildReport:
     """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
@@ -126,8 +127,9 @@ def build(
 
     `session` keeps what the next build can reuse (see session/session.py); by default the
     one on disk beside the execution cache. Pass the same one to each build of a long-lived
-    process; a new `BuildSession()` reuses nothing. `executor` runs the notebooks the cache
-    does not hold (default: the local pool).
+    process; a new `BuildSession()` reuses nothing. `write` puts the site's files into `out`
+    (a preview server writes only the files that changed). `executor` runs the notebooks the
+    cache does not hold (default: the local pool).
     """
     check_output_folder(config)
     check_cache_folder(config)
@@ -136,7 +138,7 @@ def build(
     with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
         session = session if session is not None else BuildSession.beside_cache(config)
-        return _build(config, log, progress, machine, session, executor)
+        return _build(config, log, progress, machine, session, write, executor)
 
 
 def _build(
@@ -145,6 +147,7 @@ def _build(
     progress: Listener | None,
     machine: Machine | None,
     session: BuildSession,
+    write: Callable[[Path, dict[str, bytes]], None],
     executor: Executor | None = None,
 ) -> BuildReport:
     start = time.perf_counter()
@@ -230,8 +233,17 @@ def _build(
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
         if config.timings == "publish":
             generated.update(timing_files(report, pages, config))
-    files = assemble_site(pages, config, generated, session.notebook_file, session.sections_of)
-    write_site_atomically(config.out, files)
+    files = assemble_site(
+        pages,
+        config,
+        generated,
+        session.notebook_file,
+        session.sections_of,
+        session.wrapped_page,
+        session.search_memo,
+        session.template_environment(config.templates),
+    )
+    write(config.out, files)
     # Only a build that executes keeps a report in the cache folder: one that only renders
     # leaves the project as it was.
     if report is not None and config.execute and config.timings != "publish":

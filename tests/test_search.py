@@ -158,6 +158,24 @@ def test_index_holds_titles_headings_symbols_and_no_code(site: tuple[Path, list]
     assert len(texts) == len(data["sections"])
 
 
+def test_index_kept_between_builds_equals_one_made_afresh(site: tuple[Path, list]) -> None:
+    import dataclasses
+
+    _, pages = site
+    memo: dict = {}
+    assert index_data(pages, memo=memo) == index_data(pages)
+    assert len(memo) == len(pages)
+    # One page edited, one retitled, one gone: the kept words of the others are reused,
+    # and the index is the one made from scratch.
+    edited = dataclasses.replace(pages[0], body=pages[0].body + "<p>Zanzibarword here.</p>")
+    retitled = dataclasses.replace(pages[1], title="Quokkatitle")
+    changed = [edited, retitled, *pages[3:]]
+    again = index_data(changed, memo=memo)
+    assert again == index_data(changed)
+    assert {"zanzibarword", "quokkatitle"} <= set(again[0]["terms"].split(" "))
+    assert len(memo) == len(changed)  # what no page has any more is dropped
+
+
 def test_site_has_the_index_shards_and_a_search_box_on_every_page(site: tuple[Path, list]) -> None:
     out, pages = site
     index = (out / SEARCH_INDEX).read_text()

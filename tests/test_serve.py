@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_docgen, write_notebook
+from conftest import run_docgen, tagged, write_notebook
+from nbformat.v4 import new_output
 
 from docgen.serve.app import site_path, with_live_reload
 from docgen.serve.watch import is_edit
@@ -208,6 +209,57 @@ def test_serves_what_build_writes_and_never_writes_site(tmp_path: Path, serve) -
     assert list((tmp_path / "tmp").iterdir()) == []  # and goes with the server
 
 
+def _served_equals_built(server: Server, built: Path) -> None:
+    for file in sorted(built.rglob("*")):
+        if file.is_file() and file.name != ".docgen-site":
+            status, body = server.get(file.relative_to(built).as_posix())
+            assert status == 200, file
+            assert TAG.sub(b"", body) == file.read_bytes(), file
+
+
+def _events(server: Server, page: str, version: int) -> dict:
+    url = f"{server.url}_docgen_serve/events?page={page}&version={version}"
+    with urllib.request.urlopen(url, timeout=10) as stream:
+        data = next(line for line in stream if line.startswith(b"data: "))
+    return json.loads(data[len(b"data: ") :])
+
+
+def test_rebuilds_serve_what_build_writes_and_reload_only_changed_pages(
+    tmp_path: Path, serve
+) -> None:
+    """A rebuild reuses the pages it wrapped before: what it serves must still be byte for
+    byte what `docgen build` writes, the sidebar and search index included."""
+    root = project(tmp_path)
+    write_notebook(root / "nbs" / "guide" / "intro.ipynb", "md:# Intro\n\nGuide text.")
+    server = serve(root, "--no-exec")
+    server.wait_builds(1)
+    seen = _events(server, "long.html", 0)["version"]
+    # A prose edit: its page alone changes, and only a browser showing it reloads.
+    write_notebook(root / "nbs" / "index.ipynb", "md:# Home\n\nSearchable zebraword.")
+    server.wait_builds(2)
+    assert "rendered 1," in server.builds()[-1] and "; 1 changed" in server.builds()[-1]
+    assert _events(server, "index.html", seen)["reload"]
+    assert not _events(server, "long.html", seen)["reload"]
+    built = run_docgen("build", "--no-exec", "--out", tmp_path / "b1", cwd=root)
+    assert built.returncode == 0, built.stderr
+    _served_equals_built(server, tmp_path / "b1")
+    assert b"zebraword" in server.get("_static/search-index.js")[1]
+    # A new title is in every page's sidebar: every page changes, every browser reloads.
+    seen = _events(server, "long.html", 0)["version"]
+    write_notebook(root / "nbs" / "guide" / "intro.ipynb", "md:# Getting started\n\nGuide.")
+    server.wait_builds(3)
+    assert _events(server, "long.html", seen)["reload"]
+    built = run_docgen("build", "--no-exec", "--out", tmp_path / "b2", cwd=root)
+    assert built.returncode == 0, built.stderr
+    _served_equals_built(server, tmp_path / "b2")
+    assert b"Getting started" in server.get("long.html")[1]
+    # A page removed goes from the served site too.
+    (root / "nbs" / "guide" / "intro.ipynb").unlink()
+    server.wait_builds(4)
+    assert server.get("guide/intro.html")[0] == 404
+    assert b"Getting started" not in server.get("long.html")[1]
+
+
 def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> None:
     root = project(tmp_path)
     write_notebook(
@@ -386,3 +438,164 @@ def test_a_failing_notebook_that_writes_files_does_not_rebuild_for_ever(
     time.sleep(6)  # a loop would have run the notebook again by now, and again
     runs = sum(line.startswith("The build failed") for line in server.err)
     assert runs <= 2, "".join(server.err)  # the second saw the file it wrote, unchanged
+
+
+# --- what runs: PAGE arguments, GPU notebooks, source edits --------------------------------
+
+
+def counting(name: str, value: str = "1") -> str:
+    """A code cell that notes each run in the project's starts.txt (the kernel's working
+    folder is the notebooks folder), then prints `name value`."""
+    return f"open('../starts.txt', 'a').write('{name}\\n')\nprint('{name}', {value})"
+
+
+def starts(root: Path) -> list[str]:
+    file = root / "starts.txt"
+    return sorted(file.read_text().split()) if file.exists() else []
+
+
+def test_an_unknown_page_exits_2_naming_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    done = run_docgen("serve", "--no-exec", "--port", "0", "nosuch", cwd=root, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "PAGE nosuch: no notebook of that name" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.kernel
+def test_pages_given_are_the_only_ones_that_run(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    write_notebook(root / "nbs" / "c.ipynb", "md:# C", counting("c", "3"))
+    built = run_docgen("build", cwd=root, timeout=120)  # c's outputs go into the cache
+    assert built.returncode == 0, built.stderr
+    assert starts(root) == ["c"]
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", counting("a", "1"))
+    write_notebook(root / "nbs" / "b.ipynb", "md:# B", counting("b", "2"))
+    server = serve(root, "a")
+    server.wait_builds(1, timeout=120)
+    assert starts(root) == ["a", "c"]  # only a ran; c is as the cache has it
+    assert b"a 1" in server.get("a.html")[1]
+    assert b"c 3" in server.get("c.html")[1]
+    held = server.get("b.html")[1]
+    assert b"Not executed in this preview" in held and b"b 2" not in held
+    assert "not run in this preview nbs/b.ipynb\n" in server.err
+    # A code edit to a page not given runs nothing; one to the page given runs it.
+    write_notebook(root / "nbs" / "b.ipynb", "md:# B", counting("b", "20"))
+    server.wait_builds(2, timeout=120)
+    assert starts(root) == ["a", "c"]
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", counting("a", "10"))
+    server.wait_builds(3, timeout=120)
+    assert starts(root) == ["a", "a", "c"]
+    assert b"a 10" in server.get("a.html")[1]
+
+
+def _gpu_notebook(path: Path, value: str, output: str | None = None) -> None:
+    cell = tagged(counting("gpu", value), "requires-cuda")
+    if output is not None:
+        cell.outputs = [new_output("stream", name="stdout", text=output)]
+    write_notebook(path, "md:# GPU", cell)
+
+
+def _fake_gpu(tmp_path: Path) -> dict[str, str]:
+    """An environment whose nvidia-smi lists one GPU (the kernels run on the CPU)."""
+    folder = tmp_path / "fakebin"
+    folder.mkdir()
+    smi = folder / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho '0, GPU-0000fake, Fake GPU 80GB, 81920'\n")
+    smi.chmod(0o755)
+    env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("CUDA_VISIBLE_DEVICES", None)
+    return env
+
+
+def _post(url: str) -> int:
+    request = urllib.request.Request(url, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@pytest.mark.kernel
+def test_gpu_notebook_never_runs_on_a_machine_without_one(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    _gpu_notebook(root / "nbs" / "gpu.ipynb", "6 * 7", output="gpu 42\n")
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # no GPU, whatever nvidia-smi says
+    server = serve(root, env=env)
+    server.wait_builds(1, timeout=120)
+    _gpu_notebook(root / "nbs" / "gpu.ipynb", "6 * 8", output="gpu 42\n")
+    server.wait_builds(2, timeout=120)
+    assert starts(root) == []
+    body = re.sub(rb"<[^>]+>", b"", server.get("gpu.html")[1])
+    assert b"gpu 42" in body and b"6 * 8" in body  # the new code, the stored outputs
+    assert b"it needs a GPU, and this build had none" in body
+    assert not _events(server, "gpu.html", 0)["runnable"]
+    assert _post(server.url + "_docgen_serve/run?page=gpu.html") == 404
+    time.sleep(1)
+    assert len(server.builds()) == 2 and starts(root) == []
+
+
+@pytest.mark.browser
+@pytest.mark.kernel
+def test_gpu_notebook_runs_from_its_run_button(tmp_path: Path, serve, page) -> None:
+    root = project(tmp_path)
+    _gpu_notebook(root / "nbs" / "gpu.ipynb", "6 * 7")
+    server = serve(root, env=_fake_gpu(tmp_path))
+    server.wait_builds(1, timeout=120)
+    assert starts(root) == []  # not on the first build
+    open_live(page, server, "gpu.html")
+    button = page.locator("#docgen-serve-run")
+    button.wait_for(state="visible", timeout=20_000)
+    assert "Not executed in this preview" in page.inner_text("main")
+    assert not _events(server, "index.html", 0)["runnable"]  # a page without a GPU notebook
+    _gpu_notebook(root / "nbs" / "gpu.ipynb", "6 * 8")  # nor on a save
+    server.wait_builds(2, timeout=120)
+    page.wait_for_function(
+        "() => document.querySelector('main').innerText.includes('6 * 8')", timeout=20_000
+    )
+    assert starts(root) == []
+    page.locator("#docgen-serve-run").click()
+    page.wait_for_function(
+        "() => document.querySelector('main').innerText.includes('gpu 48')", timeout=60_000
+    )
+    assert starts(root) == ["gpu"]
+    assert "Ran on Fake GPU 80GB" in page.inner_text("main")
+    # Its outputs are in the cache: the next build shows them without running it.
+    write_notebook(root / "nbs" / "index.ipynb", "md:# Home\n\nOther words.")
+    server.wait_builds(4, timeout=120)
+    assert starts(root) == ["gpu"] and b"gpu 48" in server.get("gpu.html")[1]
+
+
+@pytest.mark.kernel
+def test_source_edit_reruns_the_notebooks_that_import_it(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text(
+        '[tool.docgen]\ntitle = "Demo"\nnbs = "nbs"\npackages = ["mypkg"]\n'
+    )
+    package = root / "mypkg"
+    package.mkdir()
+    source = 'def answer():\n    "Gives the {} answer."\n    return {}\n\n\n'
+    source += 'def helper():\n    "Helps {}."\n'  # on the API page: no page shows it
+    (package / "__init__.py").write_text(source.format("first", 1, "once"))
+    write_notebook(
+        root / "nbs" / "uses.ipynb",
+        "md:# Uses",
+        "import mypkg\n" + counting("uses", "mypkg.answer()"),
+        "from docgen import show_doc\nshow_doc(mypkg.answer)",
+    )
+    write_notebook(root / "nbs" / "other.ipynb", "md:# Other", counting("other"))
+    # Importable from the kernels' folder as from docgen's, as an editable install makes it.
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    server = serve(root, env={**os.environ, "PYTHONPATH": path})
+    server.wait_builds(1, timeout=120)
+    assert starts(root) == ["other", "uses"]
+    assert b"Gives the first answer." in server.get("uses.html")[1]
+    assert b"Helps once." in server.get("api/mypkg.html")[1]
+    (package / "__init__.py").write_text(source.format("second", 22, "twice"))
+    server.wait_builds(2, timeout=120)
+    assert starts(root) == ["other", "uses", "uses"]  # only the notebook that imports it
+    uses = server.get("uses.html")[1]
+    assert b"uses 22" in uses and b"Gives the second answer." in uses
+    api = server.get("api/mypkg.html")[1]
+    assert b"Helps twice." in api and b"Helps once." not in api

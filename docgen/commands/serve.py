@@ -42,6 +42,13 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--open", action="store_true", help="open the site in a web browser")
     p.add_argument("--nbs", type=_folder, help="folder of notebooks (default: doc_nbs)")
     p.add_argument("--config", type=_file, help="TOML file with a [tool.docgen] table")
+    p.add_argument(
+        "pages",
+        nargs="*",
+        metavar="PAGE",
+        help="run only these notebooks (path relative to the notebooks folder, or page name); "
+        "the other pages show their cached outputs or those stored in them",
+    )
     p.set_defaults(run=_run_serve)
 
 
@@ -73,7 +80,13 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _overrides(args: argparse.Namespace, out: Path) -> dict[str, object]:
-    return {"nbs": args.nbs, "out": out, "execute": False if args.no_exec else None}
+    return {
+        "nbs": args.nbs,
+        "out": out,
+        "execute": False if args.no_exec else None,
+        "only": list(args.pages),
+        "gpu_on_request": True,  # a GPU notebook runs when its page's button asks
+    }
 
 
 def _stderr(message: str) -> None:

@@ -143,11 +143,16 @@ def source_digest(package: str) -> str:
     return _sha256(_canonical([[p.name, _file_digest(p)] for p in files]))
 
 
-def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dict[str, str]:
+def environment_fingerprint(
+    gpus: Sequence[Gpu], packages: Sequence[str], root: Path | None = None
+) -> dict[str, str]:
     """What about this machine decides outputs: Python, distributions, sources, GPU models.
 
     Installed distributions are read from their `*.dist-info` folder names, which carry the
     version (torch's also its CUDA build, as in `torch-2.4.0+cu121`), without importing them.
+    The source of a documented package inside the project `root` is left out: each notebook
+    that imports it has it in its key (see localimports.py), so an edit to it runs those
+    notebooks again and no others.
     """
     fingerprint = {
         "python": f"{sys.version} {platform.machine()} {sys.platform}",
@@ -155,8 +160,11 @@ def environment_fingerprint(gpus: Sequence[Gpu], packages: Sequence[str]) -> dic
         "distributions": _sha256("\n".join(distributions_in(p for p in sys.path if p))),
         "gpus": "; ".join(g.name for g in gpus) or "none",
     }
+    from docgen.execute.localimports import package_in_project
+
     for package in sorted(packages):
-        fingerprint[f"source:{package}"] = source_digest(package)
+        if root is None or not package_in_project(package, root):
+            fingerprint[f"source:{package}"] = source_digest(package)
     return fingerprint
 
 

@@ -85,6 +85,13 @@ def _in_project(path: Path, root: Path) -> bool:
     return not any(p in _ENVIRONMENT_PARTS or p.startswith(".") for p in parts)
 
 
+def package_in_project(name: str, root: Path) -> bool:
+    """Whether the package `name` (its top level) is imported from the project's files,
+    which a notebook's key follows when the notebook imports it."""
+    found = _found_by_python(name.split(".")[0])
+    return found is not None and _in_project(found, root.resolve())
+
+
 def _module_at(folder: Path, name: str) -> Path | None:
     """The package folder or module file `name` denotes in `folder`, as Python looks for it."""
     package = folder / name

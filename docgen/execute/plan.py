@@ -106,8 +106,11 @@ def project_path(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
 
 
-def forced_notebooks(names: Sequence[str], sources: Sequence[Source]) -> set[int]:
-    """Indexes of the notebooks `--force NAME` names ('*': all); unknown names are errors."""
+def forced_notebooks(
+    names: Sequence[str], sources: Sequence[Source], option: str = "--force"
+) -> set[int]:
+    """Indexes of the notebooks `--force NAME` names ('*': all), by path relative to the
+    notebooks folder or page name; unknown names are errors naming `option`."""
     if "*" in names:
         return set(range(len(sources)))
     chosen = set()
@@ -126,8 +129,9 @@ def forced_notebooks(names: Sequence[str], sources: Sequence[Source]) -> set[int
         }
         if not found:
             raise UsageError(
-                f"--force {name}: no notebook of that name; give its path relative to the "
-                "notebooks folder, e.g. --force " + (sources[0].rel.as_posix() if sources else "")
+                f"{option} {name}: no notebook of that name; give its path relative to the "
+                f"notebooks folder, e.g. {option} "
+                + (sources[0].rel.as_posix() if sources else "")
             )
         chosen |= found
     return chosen
@@ -162,6 +166,17 @@ def _without_gpu(
     )
 
 
+def _held(
+    source: Source, nb: nbformat.NotebookNode, rel: str, cache: ExecutionCache | None
+) -> NotebookRun:
+    """A notebook this build may not run (and the cache has not run as it is now): the
+    outputs of its last run in `cache` (given for a GPU notebook), or those stored in it."""
+    earlier = cache.latest(rel, nb) if cache is not None else None
+    if earlier is not None:
+        return finished_run(source, earlier, Status.GPU_OUTPUTS)
+    return finished_run(source, nb, Status.HELD)
+
+
 def plan_execution(
     sources: Sequence[Source],
     notebooks: Sequence[nbformat.NotebookNode],
@@ -171,6 +186,7 @@ def plan_execution(
 ) -> Plan:
     """Decide, for every notebook, whether it runs; raises `UsageError` for a bad `--force`."""
     forced = forced_notebooks(config.force, sources)
+    allowed = forced_notebooks(config.only, sources, "PAGE") if config.only else None
     to_run: list[PlannedJob] = []
     decided: dict[int, NotebookRun] = {}
     problems: dict[int, str] = {}
@@ -218,6 +234,11 @@ def plan_execution(
                 if cached is not None:
                     decided[i] = finished_run(source, cached, Status.CACHED)
                     continue
+        if (allowed is not None and i not in allowed) or (
+            why and config.gpu_on_request and i not in forced
+        ):
+            decided[i] = _held(source, nb, rel, cache if why else None)
+            continue
         to_run.append(PlannedJob(i, Job(nb, source.path, name), key))
     to_run = _drop_missing_kernels(to_run, config, problems)
     return Plan(tuple(to_run), decided, problems, tuple(warnings))

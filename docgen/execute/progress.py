@@ -46,6 +46,7 @@ class PlainProgress:
             Status.GPU_OUTPUTS: f"kept the outputs of a GPU run for {name}",
             Status.NOT_RUN: f"not run (needs a GPU) {name}",
             Status.EXCLUDED: f"not run (excluded in [tool.docgen.execute]) {name}",
+            Status.HELD: f"not run in this preview {name}",
         }
         self.log(lines.get(status, f"{status} {name}"))
 

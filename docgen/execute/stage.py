@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def detect_machine(config: Config) -> Machine:
     warnings: list[str] = []
     gpus = tuple(detect_gpus(os.environ, warn=warnings.append))
-    return Machine(gpus, environment_fingerprint(gpus, config.packages), tuple(warnings))
+    fingerprint = environment_fingerprint(gpus, config.packages, config.root)
+    return Machine(gpus, fingerprint, tuple(warnings))
 
 
 def worker_count(config: Config) -> int:
@@ -53,6 +54,8 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             workers=worker_count(config),
             warm_kernels=config.warm_kernels,
             preload=tuple(config.preload),
+            fork_kernels=config.fork_kernels,
+            preload_first_cells=config.preload_first_cells,
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from docgen.linkcheck.inventories import (
 from docgen.linkcheck.online import HttpOptions, check_urls_cached
 from docgen.linkcheck.report import CheckReport, LinkResult
 from docgen.linkcheck.scan import ParsedPage, parse_page
+from docgen.site.embeds import EMBED_DIR, URL_ATTR
 from docgen.site.meta import public_base
 
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -231,6 +233,7 @@ def check_site(
             status, kind, info = check(rel, url)
             add(LinkResult(rel, line, status, 0, url, info, kind))
     results += _check_objects_inv(site, files, checker)
+    results += _check_embeds(site, files, checker)
     if external:
         results = _check_online(results, http or HttpOptions(), warnings, log)
     results.sort(key=lambda r: (r.filename, r.lineno))
@@ -252,6 +255,28 @@ def _check_objects_inv(site: Path, files: set[str], checker: _SiteChecker) -> li
         if info and status == "broken":
             info = f"{item.domain}:{item.role} {item.name}: {info}"
         results.append(LinkResult("objects.inv", number, status, 0, item.uri, info, kind))
+    return results
+
+
+def _check_embeds(site: Path, files: set[str], checker: _SiteChecker) -> list[LinkResult]:
+    """The embed files (`_embed/*.json`): readable, and their page, images and links found
+    in the site. Their URLs are relative to the site's root, as if on its index page."""
+    results = []
+    for rel in sorted(f for f in files if f.startswith(f"{EMBED_DIR}/") and f.endswith(".json")):
+        try:
+            data = json.loads((site / rel).read_text(encoding="utf-8"))
+            urls = [data["page"]["url"]]
+            for fragment in [*data["sections"], *data["cells"]]:
+                urls += [m.group(2)[1:-1] for m in URL_ATTR.finditer(fragment["html"])]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            info = f"not an embed file docgen can read ({type(e).__name__}: {e})"
+            results.append(LinkResult(rel, 0, "broken", 0, rel, info, "bad-embed"))
+            continue
+        for uri in dict.fromkeys(urls):
+            if uri[:1] == "#":
+                continue
+            status, kind, info = checker.check("index.html", html.unescape(uri))
+            results.append(LinkResult(rel, 0, status, 0, uri, info, kind))
     return results
 
 

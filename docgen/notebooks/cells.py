@@ -135,3 +135,17 @@ def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
         collapse_output="hide-output" in tags,
         may_raise="raises-exception" in tags or directive("error", _is_true),
     )
+
+
+LABEL_TAG = "label:"
+
+
+def cell_label(cell: nbformat.NotebookNode) -> str:
+    """The name a cell's `label:NAME` tag gives it ("" when it has none): the cell's anchor
+    in its page, and what other sites embed it by."""
+    for tag in cell.get("metadata", {}).get("tags", []):
+        if isinstance(tag, str) and tag.startswith(LABEL_TAG):
+            name = tag[len(LABEL_TAG) :].strip()
+            if name and not any(c.isspace() for c in name):
+                return name
+    return ""

@@ -4,7 +4,8 @@ Pages are served as `docgen build` wrote them, except that every HTML response g
 script tag (templates/serve/livereload.js) naming the page and the site version it was
 served at. The script listens to `/_docgen_serve/events` (server-sent events) and reloads
 the page when a build changed it, shows a marker while a build runs and an overlay while the
-last build failed. Nothing of this is ever written into the site.
+last build failed; on a GPU notebook's page (on a machine with a GPU) it offers a run button,
+which posts to `/_docgen_serve/run`. Nothing of this is ever written into the site.
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ def make_app(live: LiveSite) -> Starlette:
             headers={**NO_STORE, "X-Accel-Buffering": "no"},
         )
 
+    async def run(request: Request) -> Response:
+        """The run button of a GPU notebook's page: its notebook runs in the next build."""
+        page = site_path(request.query_params.get("page", ""))
+        if page is None or not live.request_run(page):
+            return Response(
+                "this page has no notebook that runs on request", status_code=404, headers=NO_STORE
+            )
+        return Response(status_code=202, headers=NO_STORE)
+
     async def site_file(request: Request) -> Response:
         url_path = request.path_params["path"]
         path = site_path(url_path)
@@ -109,6 +119,7 @@ def make_app(live: LiveSite) -> Starlette:
         routes=[
             Route(f"{PREFIX}/livereload.js", livereload_js),
             Route(f"{PREFIX}/events", events),
+            Route(f"{PREFIX}/run", run, methods=["POST"]),
             Route("/{path:path}", site_file),
         ]
     )

@@ -8,6 +8,9 @@ stays served; only Ctrl-C (or SIGTERM, SIGHUP) ends the loop.
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ import watchfiles
 from docgen.config import CACHE_DIR, Config, load_config
 from docgen.errors import BuildFailed, DocgenError, UsageError
 from docgen.serve.live import LiveSite
+from docgen.serve.sitefiles import SiteWriter
 from docgen.serve.watch import file_signature, is_edit, watched_folders
 from docgen.session.keys import file_digest
 from docgen.session.session import BuildSession
@@ -41,6 +45,32 @@ def failure_text(e: BaseException) -> str:
     return f"docgen: internal error: {type(e).__name__}: {e}"
 
 
+def forget_modules(packages: list[str]) -> None:
+    """Remove `packages` and their submodules from `sys.modules`, so the next import reads
+    their files again; never docgen's own (this process runs on them)."""
+    mine = __name__.split(".")[0]
+    roots = [p for p in packages if p.split(".")[0] != mine]
+    for name in list(sys.modules):
+        if any(name == root or name.startswith(root + ".") for root in roots):
+            del sys.modules[name]
+    if roots:
+        importlib.invalidate_caches()
+
+
+def check_pages(config: Config) -> None:
+    """A `UsageError` at start for a PAGE (`config.only`) naming no notebook."""
+    if not config.only or not config.nbs.is_dir():
+        return
+    from docgen.execute.plan import forced_notebooks
+    from docgen.notebooks.discover import discover_notebooks
+    from docgen.site.outdir import excluded_folders
+
+    sources = discover_notebooks(
+        config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev
+    )
+    forced_notebooks(config.only, sources, "PAGE")
+
+
 class Builder:
     """Builds the site into `overrides['out']` again whenever an author's edit lands."""
 
@@ -49,23 +79,42 @@ class Builder:
         self.overrides = overrides
         self.log = log
         self.session = BuildSession()
+        self.write = SiteWriter()
         self._contents: dict[str, str | None] = {}  # changed file -> its digest then
         self.config = self._load()  # a broken config at start: the command cannot run
+        check_pages(self.config)
         self.live = LiveSite(self.config.out)
+        self._has_gpu: bool | None = None
+        self._sources: dict[str, str] | None = None  # package -> digest of its source
 
-    def _load(self) -> Config:
-        return load_config(self.config_file, overrides=self.overrides)
+    def _load(self, force: list[str] | None = None) -> Config:
+        return load_config(self.config_file, overrides={**self.overrides, "force": force})
 
-    def build(self) -> None:
-        """One build; its failure is recorded, never raised (Ctrl-C is)."""
+    def has_gpu(self) -> bool:
+        if self._has_gpu is None:  # asked once: nvidia-smi takes a while
+            from docgen.execute.gpus import detect_gpus
+
+            self._has_gpu = bool(detect_gpus(os.environ))
+        return self._has_gpu
+
+    def build(self, force: list[str] | None = None) -> None:
+        """One build (running the notebooks of the pages `force` names, whatever the cache
+        says); its failure is recorded, never raised (Ctrl-C is)."""
         from docgen.execute.progress import PlainProgress
         from docgen.pipeline import build
 
         self.live.building()
         try:
-            self.config = self._load()
+            self.config = self._load(force)
+            self._forget_edited_packages()
             progress = PlainProgress(self.log, self.config.root)
-            report = build(self.config, log=self.log, progress=progress, session=self.session)
+            report = build(
+                self.config,
+                log=self.log,
+                progress=progress,
+                session=self.session,
+                write=self.write,
+            )
         except KeyboardInterrupt:
             raise
         except Exception as e:  # a broken notebook or config must not stop the server
@@ -73,13 +122,36 @@ class Builder:
             self.log(message)
             self.live.failed(message)
             return
-        changed = self.live.built()
+        runnable = set()
+        if self.config.execute and self.has_gpu():  # GPU notebooks run on request only
+            from docgen.execute.plan import needs_gpu
+
+            runnable = {
+                page.url
+                for page in report.pages
+                if not page.source.generated and needs_gpu(page.notebook)
+            }
+        changed = self.live.built(
+            [p for p in self.write.changed if p.endswith(".html")], runnable
+        )
         for warning in report.warnings:
             self.log(f"warning: {warning}")
         self.log(
             f"built {len(report.pages)} pages in {report.seconds:.2f} s: rendered "
             f"{len(report.rendered)}, executed {report.executed}; {len(changed)} changed"
         )
+
+    def _forget_edited_packages(self) -> None:
+        """Drop the documented packages' modules from this process when their source
+        changed: the API pages and the names in pages are read from them, and importing
+        them again would otherwise find the modules imported before the edit."""
+        from docgen.execute.cache import source_digest
+
+        sources = {p: source_digest(p) for p in self.config.packages}
+        if self._sources is not None:
+            edited = [p for p in sources if sources[p] != self._sources.get(p)]
+            forget_modules(edited)
+        self._sources = sources
 
     def ignored(self) -> list[Path]:
         """Folders whose changes docgen makes itself, never edits."""
@@ -96,15 +168,17 @@ class Builder:
 
         One watcher lives across builds, so a save made while a build runs is seen when it
         ends; it is made again only when the config moves the watched folders. It starts
-        before the first build (its first quiet period, `config_poll_ms`, is waited out)."""
+        before the first build (its first quiet period, `config_poll_ms`, is waited out).
+        A page's run button (see `LiveSite.request_run`) is heard at the next quiet period."""
         pending = True
         while True:
             folders = watched_folders(self.config)
             changes = self._changes(folders, debounce_ms, step_ms, config_poll_ms)
             next(changes)  # the watcher runs from here on
             while True:
-                if pending:
-                    self.build()
+                runs = self.live.take_run_requests()
+                if pending or runs:
+                    self.build(runs)
                 if watched_folders(self.config) != folders:
                     break  # the config moved the notebooks: watch the new folders
                 pending = next(changes)

@@ -8,7 +8,6 @@ whether that page must reload: only when a later build changed that page's file.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ class PageState:
     building: bool
     error: str | None
     stopping: bool
+    runnable: bool = False  # a GPU notebook's page: it runs when its run button asks
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -30,6 +30,7 @@ class PageState:
             "reload": self.reload,
             "building": self.building,
             "error": self.error,
+            "runnable": self.runnable,
         }
 
 
@@ -40,11 +41,12 @@ class LiveSite:
         self.out = out
         self._lock = threading.Lock()
         self._version = 0
-        self._digests: dict[str, str] = {}  # site path -> digest of its file, as last built
         self._changed_at: dict[str, int] = {}  # site path -> version whose build changed it
         self._building = False
         self._error: str | None = None
         self._stopping = False
+        self._runnable: set[str] = set()  # pages whose notebook runs on request only
+        self._run_requests: list[str] = []  # of those, the ones asked to run
 
     @property
     def version(self) -> int:
@@ -55,20 +57,15 @@ class LiveSite:
         with self._lock:
             self._building = True
 
-    def built(self) -> list[str]:
-        """Record a successful build: the HTML pages whose files it changed (all, the first
-        time), which the browsers showing them reload. Clears the failure."""
-        digests = _html_digests(self.out)
+    def built(self, changed: list[str], runnable: set[str] | None = None) -> list[str]:
+        """Record a successful build that changed the HTML pages `changed` (all, the first
+        time), which the browsers showing them reload; `runnable`: the pages that offer a
+        run button. Clears the failure."""
         with self._lock:
-            changed = sorted(
-                path
-                for path in digests.keys() | self._digests.keys()
-                if digests.get(path) != self._digests.get(path)
-            )
+            self._runnable = set(runnable or ())
             self._version += 1
             for path in changed:
                 self._changed_at[path] = self._version
-            self._digests = digests
             self._building = False
             self._error = None
             return changed
@@ -78,6 +75,21 @@ class LiveSite:
         with self._lock:
             self._building = False
             self._error = message
+
+    def request_run(self, page: str) -> bool:
+        """Ask the builder to run the notebook of `page`; False when it offers no run."""
+        with self._lock:
+            if page not in self._runnable:
+                return False
+            if page not in self._run_requests:
+                self._run_requests.append(page)
+            self._building = True  # the page shows "running…" from now on
+            return True
+
+    def take_run_requests(self) -> list[str]:
+        with self._lock:
+            requests, self._run_requests = self._run_requests, []
+            return requests
 
     def stop(self) -> None:
         with self._lock:
@@ -92,14 +104,6 @@ class LiveSite:
                 building=self._building,
                 error=self._error,
                 stopping=self._stopping,
+                runnable=page in self._runnable,
             )
 
-
-def _html_digests(out: Path) -> dict[str, str]:
-    """Site path -> digest of every HTML file of the site (the pages a browser can show)."""
-    if not out.is_dir():
-        return {}
-    return {
-        path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in out.rglob("*.html")
-    }

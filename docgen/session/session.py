@@ -32,6 +32,8 @@ from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+
 from docgen.api.external import (
     INVENTORY_MAX_AGE_S,
     cached_inventory,
@@ -45,7 +47,8 @@ from docgen.notebooks.node import from_dict
 from docgen.session.keys import digest, docgen_stamp, file_digest
 from docgen.session.store import SessionStore, Warn
 from docgen.site.assemble import notebook_file
-from docgen.site.search import Section, page_sections
+from docgen.site.search import SearchMemo, Section, page_sections
+from docgen.site.theme import template_environment
 
 if TYPE_CHECKING:
     from pygments.lexer import Lexer
@@ -68,6 +71,10 @@ class BuildSession:
         self._validated: set[str] | None = None
         self._notebook_files: dict[str, bytes] = {}  # page URL -> its notebook copy
         self._sections: dict[str, list[Section]] = {}  # body digest -> its search sections
+        self._page_keys: dict[str, str] = {}  # page URL -> the key of its body, this build
+        self._wrapped: dict[str, tuple[str, bytes]] = {}  # page URL -> (key, its HTML)
+        self.search_memo: SearchMemo = {}  # see search.index_data
+        self._environments: dict[str, jinja2.Environment] = {}  # templates folder -> its own
 
     @classmethod
     def beside_cache(cls, config: Config) -> BuildSession:
@@ -164,6 +171,7 @@ class BuildSession:
 
         Its `notebook` is the one given, as read; the copy written into the site (made from
         it with text repaired, see `render.ansi.valid_strings`) is the one kept."""
+        self._page_keys[source.url] = key
         entry = self.store.load("pages", _name(source.url), warn)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return None
@@ -221,6 +229,28 @@ class BuildSession:
         sha = hashlib.sha256(data).hexdigest()
         self.store.save_blob(sha, data, warn)
         return sha
+
+    def wrapped_page(self, page: Page, around: str, wrap: Callable[[], bytes]) -> bytes:
+        """The page's HTML (see `assemble.Wrapped`): kept in memory from the last build
+        while its body's key (see `page`) and `around` are unchanged, else `wrap()`."""
+        body_key = self._page_keys.get(page.url)
+        if body_key is None:
+            return wrap()
+        key = digest([body_key, around])
+        kept = self._wrapped.get(page.url)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        html = wrap()
+        self._wrapped[page.url] = (key, html)
+        return html
+
+    def template_environment(self, templates: Path | None) -> jinja2.Environment:
+        """The theme's templates, and those of the folder `templates`, compiled once (Jinja
+        compiles a template again when its file changes)."""
+        env = self._environments.get(str(templates))
+        if env is None:
+            env = self._environments[str(templates)] = template_environment(templates)
+        return env
 
     def notebook_file(self, page: Page) -> bytes:
         """The page's notebook copy (see `assemble.notebook_file`), as kept for it."""

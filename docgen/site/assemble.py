@@ -4,9 +4,13 @@ the theme's static files, search, 404 page.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+import jinja2
 
 from docgen import __version__
 from docgen.config import Config
@@ -14,14 +18,19 @@ from docgen.model import Page, Source
 from docgen.notebooks.node import dumps_v4
 from docgen.render.code import dark_pygments_css, pygments_css
 from docgen.render.page import _root_of
+from docgen.session.keys import digest
 from docgen.site.branding import branding_context, branding_files
 from docgen.site.meta import description, public_base, sitemap
 from docgen.site.nav import navigation
 from docgen.site.outdir import join_site_files
-from docgen.site.search import SectionsOf, search_files
+from docgen.site.search import SearchMemo, SectionsOf, search_files
 from docgen.site.theme import render_template, template_environment, templates_dir
 
 STATIC_DIR = "_static"
+
+# (page, the digest of everything around its body that its HTML depends on, a function that
+# renders it) -> its HTML: a build session answers from the page wrapped in an earlier build.
+Wrapped = Callable[[Page, str, Callable[[], bytes]], bytes]
 
 
 def colab_url(repo: str, branch: str, path: str) -> str:
@@ -54,39 +63,70 @@ def assemble_site(
     generated: Mapping[str, bytes] | None = None,
     notebook_files: Callable[[Page], bytes] = notebook_file,
     sections_of: SectionsOf | None = None,
+    wrapped: Wrapped | None = None,
+    search_memo: SearchMemo | None = None,
+    env: jinja2.Environment | None = None,
 ) -> dict[str, bytes]:
     """Every file of the site, by path relative to its root.
 
     Each page's own files (its HTML, notebook copy and images) are joined with the files
     docgen generates (404 page, assets, search index, and `generated`): a page file that a
     generated one would replace is an error naming both (see `join_site_files`).
-    `notebook_files` and `sections_of` (the search index's) may answer from a build session.
+    `notebook_files` and `sections_of` (the search index's) may answer from a build session,
+    and so may `wrapped` (each page's HTML) and `search_memo` (see `search.index_data`);
+    `env`, one made by `template_environment(config.templates)` earlier, keeps the
+    templates it compiled (and compiles again those whose file changed).
     """
-    env = template_environment(config.templates)
+    env = env or template_environment(config.templates)
     env.globals["theme"] = branding_context(config)
     nav = navigation(pages)
+    # Every page's sidebar lists every page: what it shows, and what surrounds every page,
+    # is one digest; a page is wrapped again only when it, its neighbours or this changed.
+    around = digest(
+        [
+            [[s.title, s.pages] for s in nav],
+            config.title,
+            env.globals["theme"],
+            config.repo,
+            config.branch,
+            config.site_url,
+            __version__,
+            template_stamp(config.templates),
+        ]
+    )
     files: dict[str, bytes] = {}
     owners: dict[str, str] = {}
     for i, page in enumerate(pages):
-        html = render_template(
-            env,
-            "page.html.jinja2",
-            f"the page {page.url}",
-            site_title=config.title,
-            page=page,
-            nav=nav,
-            root=_root_of(page.url),
-            prev=pages[i - 1] if i > 0 else None,
-            next=pages[i + 1] if i + 1 < len(pages) else None,
-            colab=""
-            if page.source.generated
-            else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
-            version=__version__,
-            site_url=public_base(config.site_url),
-            description=description(page.body),
-        )
+        prev = pages[i - 1] if i > 0 else None
+        next_ = pages[i + 1] if i + 1 < len(pages) else None
+
+        def wrap(page: Page = page, prev: Page | None = prev, next_: Page | None = next_) -> bytes:
+            return render_template(
+                env,
+                "page.html.jinja2",
+                f"the page {page.url}",
+                site_title=config.title,
+                page=page,
+                nav=nav,
+                root=_root_of(page.url),
+                prev=prev,
+                next=next_,
+                colab=""
+                if page.source.generated
+                else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
+                version=__version__,
+                site_url=public_base(config.site_url),
+                description=description(page.body),
+            ).encode()
+
+        if wrapped is None:
+            html = wrap()
+        else:
+            neighbours = [[p.url, p.title] if p else None for p in (prev, next_)]
+            key = digest([around, neighbours, page.provenance, page.warnings, page.title])
+            html = wrapped(page, key, wrap)
         owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
-        files[page.url] = html.encode()
+        files[page.url] = html
         owners[page.url] = f"the page of {owner}"
         files[page.notebook_url] = notebook_files(page)
         owners[page.notebook_url] = f"the notebook copy of {owner}"
@@ -115,9 +155,25 @@ def assemble_site(
                 theme[f"{STATIC_DIR}/{path.relative_to(static).as_posix()}"] = path.read_bytes()
     theme[f"{STATIC_DIR}/pygments.css"] = (pygments_css() + dark_pygments_css()).encode()
     theme.update(branding_files(config))
-    theme.update(search_files(pages, sections_of))
+    theme.update(search_files(pages, sections_of, search_memo))
     theme[".nojekyll"] = b""
     if config.site_url:
         theme["sitemap.xml"] = sitemap([page.url for page in pages], config.site_url)
     theme.update(generated or {})
     return join_site_files(files, owners, theme)
+
+
+def template_stamp(user_templates: Path | None) -> list[list[object]]:
+    """What says a template file changed: each file's path, size and modification time."""
+    stamp: list[list[object]] = []
+    for folder in (templates_dir(), user_templates):
+        if folder is None or not folder.is_dir():
+            continue
+        for root, _, names in os.walk(folder):
+            for name in sorted(names):
+                try:
+                    st = os.stat(os.path.join(root, name))
+                except OSError:
+                    continue
+                stamp.append([os.path.join(root, name), st.st_size, st.st_mtime_ns])
+    return stamp

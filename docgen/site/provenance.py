@@ -10,7 +10,14 @@ from docgen.model import NotebookRun, Status
 from docgen.notebooks.cells import cell_options
 
 # The statuses a page says something about; a page without code says nothing.
-_SHOWN = (Status.RAN, Status.CACHED, Status.GPU_OUTPUTS, Status.NOT_RUN, Status.EXCLUDED)
+_SHOWN = (
+    Status.RAN,
+    Status.CACHED,
+    Status.GPU_OUTPUTS,
+    Status.NOT_RUN,
+    Status.EXCLUDED,
+    Status.HELD,
+)
 _EXECUTED = (Status.RAN, Status.CACHED)
 
 

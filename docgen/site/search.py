@@ -22,10 +22,11 @@ with `<script>` tags: search works from file:// as well as over HTTP, with no fe
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Protocol
@@ -140,6 +141,10 @@ class Section:
 
 
 SectionsOf = Callable[[str], "list[Section]"]
+# (page title, body digest) -> its sections' index rows and words, kept between builds.
+SearchMemo = MutableMapping[str, "list[_IndexedSection]"]
+# (the row of a section without its page number, its words -> [fields, count], its text)
+_IndexedSection = tuple["list[int | str]", "dict[str, list[int]]", str]
 
 
 class _SectionSplitter(HTMLParser):
@@ -290,7 +295,9 @@ def _js_order(word: str) -> bytes:
 
 
 def index_data(
-    pages: Sequence[IndexedPage], sections_of: SectionsOf | None = None
+    pages: Sequence[IndexedPage],
+    sections_of: SectionsOf | None = None,
+    memo: SearchMemo | None = None,
 ) -> tuple[dict, list[str]]:
     """The index as plain data, and every section's text (for the snippets).
 
@@ -299,56 +306,41 @@ def index_data(
     words] plus [symbol, kind] for API entries; `terms`, the sorted vocabulary joined by
     spaces, with `postings` (one encoded string per term); `shards`, the first section of
     each text shard. A page's first section carries the page title. `sections_of` cuts a
-    body into sections (default: `page_sections`; a build session remembers them).
+    body into sections (default: `page_sections`; a build session remembers them), and
+    `memo` keeps each page's words for the next call: only a changed page is read again.
     """
     sections_of = sections_of or page_sections
     rows: list[list[int | str]] = []
     texts: list[str] = []
     postings: dict[str, list[tuple[int, int, int]]] = {}
     page_rows: list[list[str | int]] = []
+    used: set[str] = set()
     for number, page in enumerate(pages):
-        sections = sections_of(page.body) or [Section("", "", "")]
-        reference = is_reference(sections)
+        key = ""
+        indexed = None
+        if memo is not None:
+            body = hashlib.sha256(page.body.encode("utf-8", "surrogatepass")).hexdigest()
+            key = f"{body} {page.title}"
+            used.add(key)
+            indexed = memo.get(key)
+        if indexed is None:
+            indexed = _index_page(page.title, sections_of(page.body) or [Section("", "", "")])
+            if memo is not None:
+                memo[key] = indexed
+        reference = any(row[3:] for row, _, _ in indexed) and all(
+            row[3:] for row, _, _ in indexed[1:]
+        )
         link = href(page.url)  # search.js puts it after the root as it is
         page_rows.append([link, page.title, 1] if reference else [link, page.title])
-        for position, section in enumerate(sections):
+        for row, fields, text in indexed:
             sid = len(rows)
-            fields: dict[str, list[int]] = {}  # word -> [fields, count]
-
-            def add(
-                word: str, field: int, counts: bool = True, fields: dict[str, list[int]] = fields
-            ) -> None:
-                entry = fields.setdefault(word, [0, 0])
-                entry[0] |= field
-                if field == TEXT and counts:
-                    entry[1] = min(MAX_COUNT, entry[1] + 1)
-
-            # The parts of a name, and the modules of an API entry's full name, are found but
-            # rank below any text that says them: `doc` does not put every *_doc function at
-            # heading rank, nor `nvidia smi` the function parse_nvidia_smi above a guide.
-            for text, field in (
-                (page.title if position == 0 else "", TITLE),
-                (section.heading, HEADING),
-                (section.symbol, TEXT),
-            ):
-                for word in words(text):
-                    add(word, field, counts=False)
-                    for part in name_parts(word):
-                        add(part, TEXT, counts=False)
-            length = 0
-            for word in words(section.text):
-                if word not in STOPWORDS:
-                    add(word, TEXT)
-                    length += 1
-                    for part in name_parts(word):
-                        add(part, TEXT)
             for word, (field, count) in fields.items():
                 postings.setdefault(word, []).append((sid, field, count))
-            row: list[int | str] = [number, section.anchor, section.heading, length]
-            if section.symbol:
-                row += [section.symbol, section.kind]
-            rows.append(row)
-            texts.append(section.text)
+            rows.append([number, *row])
+            texts.append(text)
+    if memo is not None:  # what no page has any more
+        for key in memo.keys() - used:
+            del memo[key]
     terms = sorted(postings, key=_js_order)
     shards, size = [], SHARD_CHARS
     for sid, text in enumerate(texts):
@@ -369,15 +361,57 @@ def index_data(
     return data, texts
 
 
+def _index_page(title: str, sections: Sequence[Section]) -> list[_IndexedSection]:
+    """Each section's row (without its page number), words and text."""
+    indexed: list[_IndexedSection] = []
+    for position, section in enumerate(sections):
+        fields: dict[str, list[int]] = {}  # word -> [fields, count]
+
+        def add(
+            word: str, field: int, counts: bool = True, fields: dict[str, list[int]] = fields
+        ) -> None:
+            entry = fields.setdefault(word, [0, 0])
+            entry[0] |= field
+            if field == TEXT and counts:
+                entry[1] = min(MAX_COUNT, entry[1] + 1)
+
+        # The parts of a name, and the modules of an API entry's full name, are found but
+        # rank below any text that says them: `doc` does not put every *_doc function at
+        # heading rank, nor `nvidia smi` the function parse_nvidia_smi above a guide.
+        for text, field in (
+            (title if position == 0 else "", TITLE),
+            (section.heading, HEADING),
+            (section.symbol, TEXT),
+        ):
+            for word in words(text):
+                add(word, field, counts=False)
+                for part in name_parts(word):
+                    add(part, TEXT, counts=False)
+        length = 0
+        for word in words(section.text):
+            if word not in STOPWORDS:
+                add(word, TEXT)
+                length += 1
+                for part in name_parts(word):
+                    add(part, TEXT)
+        row: list[int | str] = [section.anchor, section.heading, length]
+        if section.symbol:
+            row += [section.symbol, section.kind]
+        indexed.append((row, fields, section.text))
+    return indexed
+
+
 def _script(statement: str, value: object) -> bytes:
     return f"{statement}{json.dumps(value, ensure_ascii=False, separators=(',', ':'))};\n".encode()
 
 
 def search_files(
-    pages: Sequence[IndexedPage], sections_of: SectionsOf | None = None
+    pages: Sequence[IndexedPage],
+    sections_of: SectionsOf | None = None,
+    memo: SearchMemo | None = None,
 ) -> dict[str, bytes]:
     """The index script and the text shards, by their path in the site."""
-    data, texts = index_data(pages, sections_of)
+    data, texts = index_data(pages, sections_of, memo)
     files = {SEARCH_INDEX: _script("window.docgenSearchIndex=", data)}
     bounds = [*data["shards"], len(texts)]
     for k, (first, end) in enumerate(itertools.pairwise(bounds)):

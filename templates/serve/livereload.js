@@ -1,6 +1,7 @@
 // Live reload for `docgen serve` (injected into served pages only, never into a built site).
 // Reloads this page when a build changed it, keeping the scroll position and the anchor;
-// shows "running…" while a build runs and the build's failure as an overlay until it is fixed.
+// shows "running…" while a build runs and the build's failure as an overlay until it is fixed;
+// offers a "run" button on the page of a GPU notebook, which runs only when asked.
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -56,6 +57,27 @@
     box.append(title, pre);
   }
 
+  // A GPU notebook runs only when asked (not on every save): the button asks the server.
+  function showRun(on) {
+    if (!on) return remove("docgen-serve-run");
+    if (document.getElementById("docgen-serve-run")) return;
+    var button = document.createElement("button");
+    button.id = "docgen-serve-run";
+    button.type = "button";
+    button.textContent = "run";
+    button.title = "Run this notebook (it needs a GPU, so it does not run on every save)";
+    button.style.cssText =
+      "position:fixed;top:8px;right:90px;z-index:2147483647;padding:4px 10px;border:0;" +
+      "background:#2da44e;color:#fff;font:13px sans-serif;border-radius:4px;cursor:pointer";
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      fetch("/_docgen_serve/run?page=" + encodeURIComponent(page), { method: "POST" })
+        .then(function (r) { if (!r.ok) button.disabled = false; })
+        .catch(function () { button.disabled = false; });
+    });
+    document.body.appendChild(button);
+  }
+
   function reload() {
     sessionStorage.setItem(scrollKey, String(window.scrollY));
     location.reload();
@@ -70,6 +92,7 @@
       return reload();
     }
     showRunning(state.building);
+    showRun(state.runnable && !state.building);
     showError(state.error);
   };
 })();
