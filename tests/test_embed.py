@@ -191,6 +191,16 @@ def test_sphinx_embeds_a_section_with_its_images_and_a_backlink(
     assert "docgen-embed: tiny/guide/plots.html#nowhere" in result.stderr
     assert "its anchors are: plotting-guide, drawing, details, tables, answer" in result.stderr
     assert _sphinx(src, tmp_path / "strict", "-W").returncode != 0
+    text = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "text", "-q", str(src), str(tmp_path / "text")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert text.returncode == 0, text.stderr
+    assert "Drawing: from Plotting guide in Tiny documentation" in (
+        tmp_path / "text" / "index.txt"
+    ).read_text()
 
 
 def _edit_embed(site: Path, old: str, new: str) -> None:
@@ -276,9 +286,15 @@ def test_sphinx_docgen_notebook_runs_it_and_links_through_intersphinx(tmp_path: 
         new_markdown_cell("## Demo\n\nCall `tinylib.frobnicate` to frobnicate."),
         "print('computed', 6 * 7)",
         SHOW_PNG,
+        f"open({str(tmp_path / 'runs')!r}, 'a').write('ran ')",
     )
     result = _sphinx(src, tmp_path / "out")
     assert result.returncode == 0, result.stderr
+    # A fresh Sphinx build reads the page again; the notebook comes from docgen's cache.
+    again = _sphinx(src, tmp_path / "again", "-E")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "runs").read_text() == "ran "
+    assert "computed 42" in (tmp_path / "again" / "index.html").read_text()
     page = (tmp_path / "out" / "index.html").read_text()
     assert "computed 42" in page  # ran in a kernel: the notebook holds no outputs
     assert 'href="https://lib.example/api.html#f"' in page
