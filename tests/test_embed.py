@@ -51,6 +51,7 @@ def docgen_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "## Tables\n\nA table section.",
         tagged("print('the answer is', 6 * 7)", "label:answer"),
     )
+    write_notebook(root / "nbs" / "guide" / "two words.ipynb", "md:# Two words\n\n## Spaced\n\nOk.")
     result = run_docgen("build", cwd=root)
     assert result.returncode == 0, result.stderr
     return root / "site"
@@ -198,9 +199,10 @@ def test_sphinx_embeds_a_section_with_its_images_and_a_backlink(
         timeout=300,
     )
     assert text.returncode == 0, text.stderr
-    assert "Drawing: from Plotting guide in Tiny documentation" in (
-        tmp_path / "text" / "index.txt"
-    ).read_text()
+    assert (
+        "Drawing: from Plotting guide in Tiny documentation"
+        in (tmp_path / "text" / "index.txt").read_text()
+    )
 
 
 def _edit_embed(site: Path, old: str, new: str) -> None:
@@ -249,10 +251,15 @@ def test_sphinx_embeds_from_a_url_and_then_offline_from_its_cache(
     served_site: tuple[str, Path, http.server.ThreadingHTTPServer], tmp_path: Path
 ) -> None:
     url, copy, server = served_site
-    src = _sphinx_project(tmp_path / "host", f".. docgen-embed:: {url}guide/plots.html#drawing\n")
+    src = _sphinx_project(
+        tmp_path / "host",
+        f".. docgen-embed:: {url}guide/plots.html#drawing\n\n"
+        f".. docgen-embed:: {url}guide/two%20words.html#spaced\n",
+    )
     assert _sphinx(src, tmp_path / "out").returncode == 0
     first = (tmp_path / "out" / "index.html").read_text()
     assert f'From <a href="{url}guide/plots.html#drawing">' in first
+    assert f'From <a href="{url}guide/two%20words.html#spaced">Two words</a>' in first
     # Sphinx cannot see a remote change: a page that embeds a URL is read at every build.
     _edit_embed(copy, "makes a picture", "makes a drawing")
     assert _sphinx(src, tmp_path / "out").returncode == 0

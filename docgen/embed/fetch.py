@@ -15,13 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from docgen.errors import DocgenError
 from docgen.notebooks.discover import SITE_MARKER
 from docgen.site.embeds import EMBED_DIR, EMBED_FORMAT
+from docgen.site.urls import href
 
 Fetch = Callable[[str], bytes]
+_FRAGMENT = "!$&'()*+,;=:@/?-._~"  # what a URL's fragment may hold unencoded
 
 
 class EmbedError(DocgenError):
@@ -103,16 +105,17 @@ class SiteReader:
             file = Path(base) / path
             return file.read_bytes() if file.is_file() else None
         cached = self._cached(base, path)
+        url = urljoin(base, href(path))  # site paths may hold spaces, '#', '%'...
         try:
-            data = self.fetch(urljoin(base, path))
+            data = self.fetch(url)
         except OSError as e:  # urllib's URLError and HTTPError are OSErrors
             if cached.is_file():
-                self.offline_note.append(f"{urljoin(base, path)}: {e}; using the cached copy")
+                self.offline_note.append(f"{url}: {e}; using the cached copy")
                 return cached.read_bytes()
             if getattr(e, "code", None) == 404:
                 return None
             raise EmbedError(
-                f"cannot download {urljoin(base, path)} ({e}) and no copy is cached in "
+                f"cannot download {url} ({e}) and no copy is cached in "
                 f"{self.cache}; build once with the network, or point at a local copy of the site"
             ) from e
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +209,7 @@ def load_fragment(
         html=chosen["html"],
         title=title,
         page_title=data["page"]["title"],
-        page_url=f"{urljoin(site_base, data['page']['url'])}#{anchor}",
+        page_url=f"{urljoin(site_base, data['page']['url'])}#{quote(anchor, safe=_FRAGMENT)}",
         project=data["project"],
         version=data.get("version", ""),
         site_base=site_base,
