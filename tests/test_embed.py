@@ -23,6 +23,7 @@ from nbformat.v4 import new_markdown_cell
 
 from docgen.api.inventory import InventoryItem, read_inventory, write_inventory
 from docgen.config import tomllib
+from docgen.embed.fetch import EmbedError, SiteReader, load_fragment
 from docgen.linkcheck.offline import check_site
 from docgen.site.embeds import EMBED_CLASS, embed_stylesheet
 
@@ -140,6 +141,23 @@ def test_check_reads_the_embed_files(docgen_site: Path, tmp_path: Path) -> None:
     broken = {(r.filename, r.kind) for r in check_site(copy).broken}
     assert ("_embed/guide/plots.json", "missing-file") in broken
     assert ("_embed/index.json", "bad-embed") in broken
+
+
+def test_an_embed_file_cannot_name_a_file_outside_its_site(
+    docgen_site: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(docgen_site, site)
+    (tmp_path / "secret.txt").write_text("secret")
+    embed = site / "_embed" / "guide" / "plots.json"
+    data = json.loads(embed.read_text())
+    data["sections"][1]["images"] = ["../secret.txt"]
+    embed.write_text(json.dumps(data))
+    reader = SiteReader(tmp_path / "cache")
+    with pytest.raises(EmbedError, match="names the file '../secret.txt', which is not in it"):
+        load_fragment("site/guide/plots.html#drawing", {}, reader, tmp_path, tmp_path)
+    with pytest.raises(EmbedError, match="which is not in it"):
+        load_fragment("s/guide/plots.html#drawing", {"s": str(site)}, reader, tmp_path, tmp_path)
 
 
 # --- Sphinx ------------------------------------------------------------------------------

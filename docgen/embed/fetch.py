@@ -101,6 +101,10 @@ class SiteReader:
 
     def read(self, base: str, path: str) -> bytes | None:
         """The site file `path` of the site at `base` (URL or folder); None when missing."""
+        parts = PurePosixPath(path).parts
+        if not parts or path.startswith("/") or "\\" in path or ".." in parts:
+            # Paths come from the site's embed file: never a file outside the site or cache.
+            raise EmbedError(f"the site at {base} names the file {path!r}, which is not in it")
         if not _is_url(base):
             file = Path(base) / path
             return file.read_bytes() if file.is_file() else None
