@@ -107,11 +107,16 @@ class SiteReader:
             raise EmbedError(f"the site at {base} names the file {path!r}, which is not in it")
         if not _is_url(base):
             file = Path(base) / path
-            return file.read_bytes() if file.is_file() else None
+            try:
+                return file.read_bytes() if file.is_file() else None
+            except OSError as e:
+                raise EmbedError(f"{file} cannot be read: {e.strerror or e}") from e
         cached = self._cached(base, path)
         url = urljoin(base, href(path))  # site paths may hold spaces, '#', '%'...
         try:
             data = self.fetch(url)
+        except ValueError as e:  # a URL urllib refuses (http.client.InvalidURL)
+            raise EmbedError(f"cannot download {url}: {e}") from e
         except OSError as e:  # urllib's URLError and HTTPError are OSErrors
             if cached.is_file():
                 self.offline_note.append(f"{url}: {e}; using the cached copy")
