@@ -33,7 +33,7 @@ from docgen import __version__
 from docgen.embed.fetch import Fragment, SiteReader, load_fragment
 from docgen.embed.notebook import notebook_config, page_fragment, render_notebook
 from docgen.embed.wrap import image_name, wrap_fragment
-from docgen.errors import DocgenError
+from docgen.errors import DocgenError, UsageError
 from docgen.site.embeds import embed_stylesheet
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class EmbedDirective(_FragmentDirective):
                 source_dir,
                 Path(app.confdir),
             )
-        except DocgenError as e:
+        except (DocgenError, UsageError) as e:
             return self.problem(f"docgen-embed: {e}")
         for note in reader.offline_note:
             logger.info(f"docgen-embed: {note}", location=(self.env.docname, self.lineno))
@@ -150,7 +150,7 @@ class NotebookDirective(_FragmentDirective):
 
         try:
             page = render_notebook(path, config, _intersphinx_names(app), warn)
-        except DocgenError as e:
+        except (DocgenError, UsageError) as e:
             return self.problem(f"docgen-notebook: {e}")
         return self.show(page_fragment(page))
 

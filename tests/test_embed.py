@@ -328,6 +328,17 @@ def test_sphinx_docgen_notebook_runs_it_and_links_through_intersphinx(tmp_path: 
     assert (src / ".docgen_cache").is_dir()  # the execution cache, in the Sphinx project
 
 
+@pytest.mark.kernel
+def test_sphinx_docgen_notebook_a_failing_cell_is_a_warning_naming_it(tmp_path: Path) -> None:
+    src = _sphinx_project(tmp_path / "host", ".. docgen-notebook:: broken.ipynb\n")
+    write_notebook(src / "broken.ipynb", "x = 1", "1 / 0")
+    result = _sphinx(src, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "index.rst:6: WARNING: docgen-notebook:" in result.stderr
+    assert "broken.ipynb" in result.stderr and "ZeroDivisionError" in result.stderr
+    assert "Exception occurred" not in result.stderr  # Sphinx's own crash report
+
+
 # --- MkDocs ------------------------------------------------------------------------------
 
 
