@@ -195,6 +195,8 @@ def test_sphinx_embeds_a_section_with_its_images_and_a_backlink(
     assert page.count(f'<div class="{EMBED_CLASS}"') == 2
     assert "Drawing makes a picture" in page and "the answer is 42" in page
     assert "A table section" not in page
+    # The fragment's heading and cell ids would repeat the host's: they are left out.
+    assert 'id="drawing"' not in page and 'id="answer"' not in page
     backlink = (
         f'From <a href="{docgen_site.as_uri()}/guide/plots.html#drawing">Plotting guide</a> '
         "in Tiny documentation"
@@ -322,6 +324,7 @@ def test_sphinx_docgen_notebook_runs_it_and_links_through_intersphinx(tmp_path: 
     assert "computed 42" in (tmp_path / "again" / "index.html").read_text()
     page = (tmp_path / "out" / "index.html").read_text()
     assert "computed 42" in page  # ran in a kernel: the notebook holds no outputs
+    assert '<h2 id="demo">' in page  # the host's own notebook keeps its anchors
     assert 'href="https://lib.example/api.html#f"' in page
     [image] = (tmp_path / "out" / "_static" / "docgen" / "images").iterdir()
     assert image.read_bytes() == PNG
