@@ -45,6 +45,7 @@ from docgen.notebooks.node import from_dict
 from docgen.session.keys import digest, docgen_stamp, file_digest
 from docgen.session.store import SessionStore, Warn
 from docgen.site.assemble import notebook_file
+from docgen.site.downloads import script_of
 from docgen.site.search import Section, page_sections
 
 if TYPE_CHECKING:
@@ -225,6 +226,16 @@ class BuildSession:
     def notebook_file(self, page: Page) -> bytes:
         """The page's notebook copy (see `assemble.notebook_file`), as kept for it."""
         return self._notebook_files.get(page.url) or notebook_file(page)
+
+    def script_file(self, clean: bytes, warn: Warn) -> bytes:
+        """A clean notebook's `.py` (see `downloads.script_of`), kept by the notebook's
+        bytes: a build whose pages are unchanged does not import nbconvert."""
+        name = hashlib.sha256(f"script\0{self.stamp}\0".encode() + clean).hexdigest()
+        script = self.store.load_blob(name)
+        if script is None:
+            script = script_of(clean)
+            self.store.save_blob(name, script, warn)
+        return script
 
     def sections_of(self, body: str) -> list[Section]:
         """A page body's search sections (see `search.page_sections`), as kept for it."""

@@ -4,42 +4,27 @@ the theme's static files, search, 404 page.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from docgen import __version__
 from docgen.config import Config
-from docgen.model import Page, Source
+from docgen.errors import BuildFailed
+from docgen.execute.plan import needs_gpu
+from docgen.model import Page
 from docgen.notebooks.node import dumps_v4
 from docgen.render.code import dark_pygments_css, pygments_css
 from docgen.render.page import _root_of
 from docgen.site.branding import branding_context, branding_files
+from docgen.site.downloads import download_names, page_downloads, script_of
 from docgen.site.meta import description, public_base, sitemap
 from docgen.site.nav import navigation
+from docgen.site.openlinks import OpenTarget, binder_url, colab_url
 from docgen.site.outdir import join_site_files
 from docgen.site.search import SectionsOf, search_files
 from docgen.site.theme import render_template, template_environment, templates_dir
 
 STATIC_DIR = "_static"
-
-
-def colab_url(repo: str, branch: str, path: str) -> str:
-    m = re.match(r"https?://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$", repo)
-    if not m:
-        return ""
-    owner, name = m.groups()
-    return (
-        f"https://colab.research.google.com/github/{owner}/{name}/blob/"
-        f"{quote(branch, safe='/')}/{quote(path, safe='/')}"
-    )
-
-
-def _repo_path(config: Config, source: Source) -> str:
-    try:
-        return source.path.relative_to(config.root).as_posix()
-    except ValueError:
-        return source.rel.as_posix()
 
 
 def notebook_file(page: Page) -> bytes:
@@ -54,20 +39,34 @@ def assemble_site(
     generated: Mapping[str, bytes] | None = None,
     notebook_files: Callable[[Page], bytes] = notebook_file,
     sections_of: SectionsOf | None = None,
+    targets: Mapping[str, OpenTarget] | None = None,
+    script: Callable[[bytes], bytes] = script_of,
 ) -> dict[str, bytes]:
     """Every file of the site, by path relative to its root.
 
     Each page's own files (its HTML, notebook copy and images) are joined with the files
     docgen generates (404 page, assets, search index, and `generated`): a page file that a
     generated one would replace is an error naming both (see `join_site_files`).
-    `notebook_files` and `sections_of` (the search index's) may answer from a build session.
+    `notebook_files`, `sections_of` (the search index's) and `script` (a clean notebook's
+    `.py`) may answer from a build session. `targets` are the Colab and Binder links' ref
+    and path of each page that has them (see openlinks.py), by page URL.
     """
     env = template_environment(config.templates)
     env.globals["theme"] = branding_context(config)
     nav = navigation(pages)
     files: dict[str, bytes] = {}
     owners: dict[str, str] = {}
+    clashes: list[str] = []
     for i, page in enumerate(pages):
+        target = (targets or {}).get(page.url)
+        gpu = bool(needs_gpu(page.notebook))
+        names = download_names(page.url)
+        open_menu = {
+            **names,
+            "colab": colab_url(config.repo, target.ref, target.path) if target else "",
+            "binder": binder_url(config.repo, target.ref, target.path) if target else "",
+            "gpu": gpu,
+        }
         html = render_template(
             env,
             "page.html.jinja2",
@@ -78,20 +77,30 @@ def assemble_site(
             root=_root_of(page.url),
             prev=pages[i - 1] if i > 0 else None,
             next=pages[i + 1] if i + 1 < len(pages) else None,
-            colab=""
-            if page.source.generated
-            else colab_url(config.repo, config.branch, _repo_path(config, page.source)),
+            colab=open_menu["colab"],
+            open=open_menu,
             version=__version__,
             site_url=public_base(config.site_url),
             description=description(page.body),
         )
         owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
-        files[page.url] = html.encode()
-        owners[page.url] = f"the page of {owner}"
-        files[page.notebook_url] = notebook_files(page)
-        owners[page.notebook_url] = f"the notebook copy of {owner}"
-        files.update(page.images)
-        owners.update((path, f"an image of {owner}") for path in page.images)
+        own = {page.url: (html.encode(), f"the page of {owner}")}
+        downloads = page_downloads(
+            page.url, page.notebook, notebook_files(page), config.open_setup, gpu, script
+        )
+        kinds = {
+            names["notebook"]: "the notebook copy",
+            names["clean"]: "the clean notebook",
+            names["script"]: "the Python script",
+        }
+        own.update((path, (data, f"{kinds[path]} of {owner}")) for path, data in downloads.items())
+        own.update((path, (data, f"an image of {owner}")) for path, data in page.images.items())
+        for path, (data, whose) in own.items():
+            image = "an image"  # pages may show the same image, which is one file
+            if path in owners and not (whose.startswith(image) and owners[path].startswith(image)):
+                clashes.append(f"{whose} would be {path}, as would {owners[path]}; rename one")
+            files[path] = data
+            owners[path] = whose
     theme: dict[str, bytes] = {}
     # Relative links, from the site's root; with site_url, the page's script bases them on
     # its path (see 404.html.jinja2).
@@ -120,4 +129,6 @@ def assemble_site(
     if config.site_url:
         theme["sitemap.xml"] = sitemap([page.url for page in pages], config.site_url)
     theme.update(generated or {})
+    if clashes:
+        raise BuildFailed(clashes)
     return join_site_files(files, owners, theme)
