@@ -93,14 +93,14 @@ def assemble_site(
             names["clean"]: "the clean notebook",
             names["script"]: "the Python script",
         }
-        own.update((path, (data, f"{kinds[path]} of {owner}")) for path, data in downloads.items())
-        own.update((path, (data, f"an image of {owner}")) for path, data in page.images.items())
-        for path, (data, whose) in own.items():
+        own.update((name, (data, f"{kinds[name]} of {owner}")) for name, data in downloads.items())
+        own.update((name, (data, f"an image of {owner}")) for name, data in page.images.items())
+        for name, (data, whose) in own.items():
             image = "an image"  # pages may show the same image, which is one file
-            if path in owners and not (whose.startswith(image) and owners[path].startswith(image)):
-                clashes.append(f"{whose} would be {path}, as would {owners[path]}; rename one")
-            files[path] = data
-            owners[path] = whose
+            if name in owners and not (whose.startswith(image) and owners[name].startswith(image)):
+                clashes.append(f"{whose} would be {name}, as would {owners[name]}; rename one")
+            files[name] = data
+            owners[name] = whose
     theme: dict[str, bytes] = {}
     # Relative links, from the site's root; with site_url, the page's script bases them on
     # its path (see 404.html.jinja2).

@@ -2,7 +2,7 @@
 
 Beside `page.html` the site publishes:
 - `page.ipynb`, the notebook as executed, outputs and all;
-- `page.clean.ipynb`, the same cells with no outputs and no execution counts;
+- `page-clean.ipynb`, the same cells with no outputs and no execution counts;
 - `page.py`, the clean notebook as a Python script (nbconvert's ScriptExporter: markdown
   cells become comments, magics become `get_ipython()` calls).
 
@@ -21,7 +21,8 @@ from typing import Any
 from docgen.notebooks.cells import SETUP_TAG
 from docgen.notebooks.node import dumps_v4, from_dict, loads_v4
 
-CLEAN_SUFFIX = ".clean.ipynb"
+# "-": API pages are named by dotted module names, so ".clean" could be a module's page.
+CLEAN_SUFFIX = "-clean.ipynb"
 SCRIPT_SUFFIX = ".py"
 GPU_NOTE = (
     "**This notebook needs a GPU.** On Colab, choose *Runtime → Change runtime type → GPU* "

@@ -16,9 +16,7 @@ from pathlib import Path
 def _git(args: list[str], cwd: Path) -> bytes | None:
     """`git ARGS` run in `cwd`: its output, or None when git is missing or fails."""
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=60, check=False
-        )
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout if done.returncode == 0 else None
