@@ -232,7 +232,7 @@ def _build(
         session.notebook_file,
         session.sections_of,
         targets,
-        lambda clean: session.script_file(clean, warn),
+        lambda cleans: session.script_files(cleans, warn),
     )
     write_site_atomically(config.out, files)
     # Only a build that executes keeps a report in the cache folder: one that only renders

@@ -414,3 +414,25 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_open_options_live_in_their_table(tmp_path: Path) -> None:
+    from docgen.config import load_config
+    from docgen.errors import UsageError
+
+    config_file = tmp_path / "pyproject.toml"
+    config_file.write_text('[tool.docgen.open]\nref = "v1.0"\nsetup = ["%pip install x"]\n')
+    config = load_config(cwd=tmp_path)
+    assert (config.open_ref, config.open_setup) == ("v1.0", ["%pip install x"])
+    for text, message in [
+        (
+            '[tool.docgen]\nsetup = ["x"]\n',
+            r"option 'setup' in \[tool.docgen\] .* belongs in "
+            r"\[tool.docgen.open\]",
+        ),
+        ('[tool.docgen.open]\nrefs = "x"\n', "unknown option 'refs' .*did you mean 'ref'"),
+        ("[tool.docgen.open]\nsetup = 1\n", "option 'setup' must be a list of strings"),
+    ]:
+        config_file.write_text(text)
+        with pytest.raises(UsageError, match=message):
+            load_config(cwd=tmp_path)

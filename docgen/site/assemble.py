@@ -16,7 +16,7 @@ from docgen.notebooks.node import dumps_v4
 from docgen.render.code import dark_pygments_css, pygments_css
 from docgen.render.page import _root_of
 from docgen.site.branding import branding_context, branding_files
-from docgen.site.downloads import download_names, page_downloads, script_of
+from docgen.site.downloads import download_names, export_scripts, page_downloads
 from docgen.site.meta import description, public_base, sitemap
 from docgen.site.nav import navigation
 from docgen.site.openlinks import OpenTarget, binder_url, colab_url
@@ -40,15 +40,15 @@ def assemble_site(
     notebook_files: Callable[[Page], bytes] = notebook_file,
     sections_of: SectionsOf | None = None,
     targets: Mapping[str, OpenTarget] | None = None,
-    script: Callable[[bytes], bytes] = script_of,
+    scripts: Callable[[list[bytes]], list[bytes]] = export_scripts,
 ) -> dict[str, bytes]:
     """Every file of the site, by path relative to its root.
 
     Each page's own files (its HTML, notebook copy and images) are joined with the files
     docgen generates (404 page, assets, search index, and `generated`): a page file that a
     generated one would replace is an error naming both (see `join_site_files`).
-    `notebook_files`, `sections_of` (the search index's) and `script` (a clean notebook's
-    `.py`) may answer from a build session. `targets` are the Colab and Binder links' ref
+    `notebook_files`, `sections_of` (the search index's) and `scripts` (clean notebooks'
+    `.py` files) may answer from a build session. `targets` are the Colab and Binder links' ref
     and path of each page that has them (see openlinks.py), by page URL.
     """
     env = template_environment(config.templates)
@@ -57,6 +57,15 @@ def assemble_site(
     files: dict[str, bytes] = {}
     owners: dict[str, str] = {}
     clashes: list[str] = []
+
+    def add(name: str, data: bytes, whose: str) -> None:
+        image = "an image"  # pages may show the same image, which is one file
+        if name in owners and not (whose.startswith(image) and owners[name].startswith(image)):
+            clashes.append(f"{whose} would be {name}, as would {owners[name]}; rename one")
+        files[name] = data
+        owners[name] = whose
+
+    cleans: list[tuple[str, str, bytes]] = []  # (script path, owner, clean notebook)
     for i, page in enumerate(pages):
         target = (targets or {}).get(page.url)
         gpu = bool(needs_gpu(page.notebook))
@@ -84,23 +93,18 @@ def assemble_site(
             description=description(page.body),
         )
         owner = f"the API page {page.url}" if page.source.generated else str(page.source.path)
-        own = {page.url: (html.encode(), f"the page of {owner}")}
+        add(page.url, html.encode(), f"the page of {owner}")
         downloads = page_downloads(
-            page.url, page.notebook, notebook_files(page), config.open_setup, gpu, script
+            page.url, page.notebook, notebook_files(page), config.open_setup, gpu
         )
-        kinds = {
-            names["notebook"]: "the notebook copy",
-            names["clean"]: "the clean notebook",
-            names["script"]: "the Python script",
-        }
-        own.update((name, (data, f"{kinds[name]} of {owner}")) for name, data in downloads.items())
-        own.update((name, (data, f"an image of {owner}")) for name, data in page.images.items())
-        for name, (data, whose) in own.items():
-            image = "an image"  # pages may show the same image, which is one file
-            if name in owners and not (whose.startswith(image) and owners[name].startswith(image)):
-                clashes.append(f"{whose} would be {name}, as would {owners[name]}; rename one")
-            files[name] = data
-            owners[name] = whose
+        add(names["notebook"], downloads[names["notebook"]], f"the notebook copy of {owner}")
+        add(names["clean"], downloads[names["clean"]], f"the clean notebook of {owner}")
+        cleans.append((names["script"], owner, downloads[names["clean"]]))
+        for name, data in page.images.items():
+            add(name, data, f"an image of {owner}")
+    made = scripts([clean for _, _, clean in cleans])
+    for (name, owner, _), script in zip(cleans, made, strict=True):
+        add(name, script, f"the Python script of {owner}")
     theme: dict[str, bytes] = {}
     # Relative links, from the site's root; with site_url, the page's script bases them on
     # its path (see 404.html.jinja2).

@@ -13,11 +13,15 @@ page's with a note of the runtime it needs. The page itself shows neither.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shlex
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+from collections.abc import Sequence
 from typing import Any
 
+from docgen.errors import DocgenError
 from docgen.notebooks.cells import SETUP_TAG
 from docgen.notebooks.node import dumps_v4, from_dict, loads_v4
 
@@ -150,7 +154,7 @@ def notebook_bytes(nb: dict[str, Any]) -> bytes:
 
 def script_of(clean: bytes) -> bytes:
     """The clean notebook as a Python script, as `jupyter nbconvert --to script` writes it."""
-    from nbconvert.exporters import ScriptExporter  # slow to import: only when needed
+    from nbconvert.exporters import ScriptExporter
 
     nb = loads_v4(clean.decode())
     info = nb.setdefault("metadata", from_dict({})).setdefault("language_info", from_dict({}))
@@ -163,22 +167,51 @@ def script_of(clean: bytes) -> bytes:
     return text.encode()
 
 
+def export_scripts(cleans: Sequence[bytes]) -> list[bytes]:
+    """`script_of` each clean notebook, in one child process.
+
+    Importing nbconvert loads nbclient, jupyter_client, nbformat and zmq, which a build whose
+    notebooks are all cached never needs in its own process (see execute/cache.py).
+    """
+    if not cleans:
+        return []
+    payload = json.dumps([clean.decode() for clean in cleans])
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "docgen.site.downloads"],
+            input=payload.encode(),
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        raise DocgenError(f"cannot export the pages' .py scripts with nbconvert: {e}") from e
+    if done.returncode != 0:
+        error = done.stderr.decode(errors="replace").strip().splitlines()[-5:]
+        raise DocgenError(
+            "nbconvert's ScriptExporter failed on a page's notebook:\n" + "\n".join(error)
+        )
+    return [script.encode() for script in json.loads(done.stdout)]
+
+
 def page_downloads(
     page_url: str,
     nb: dict[str, Any],
     executed: bytes,
     setup: Sequence[str],
     gpu: bool,
-    script: Callable[[bytes], bytes] = script_of,
 ) -> dict[str, bytes]:
-    """A page's downloads, by site path. `executed` is its notebook copy as kept (see
-    `assemble.notebook_file`); `script` may answer from a build session."""
+    """A page's notebooks, by site path (its script is made from the clean one, by
+    `export_scripts`). `executed` is its notebook copy as kept (`assemble.notebook_file`)."""
     names = download_names(page_url)
     if setup or gpu:
         executed = notebook_bytes(for_download(nb, setup, gpu))
-    clean = notebook_bytes(clean_notebook(nb, setup, gpu))
     return {
         names["notebook"]: executed,
-        names["clean"]: clean,
-        names["script"]: script(clean),
+        names["clean"]: notebook_bytes(clean_notebook(nb, setup, gpu)),
     }
+
+
+if __name__ == "__main__":  # export_scripts' child: JSON list of notebooks in, of scripts out
+    notebooks = json.loads(sys.stdin.buffer.read())
+    json.dump([script_of(text.encode()).decode() for text in notebooks], sys.stdout)

@@ -44,15 +44,23 @@ class GitCheckout:
         return path in self.committed and path not in self.changed
 
 
-def git_checkout(folder: Path) -> GitCheckout | None:
-    """The checkout `folder` is in, or None (no git, not a repository, no commit yet)."""
+def git_checkout(folder: Path, within: Path | None = None) -> GitCheckout | None:
+    """The checkout `folder` is in, or None (no git, not a repository, no commit yet).
+    With `within`, only the files under that folder are looked at (a large repository's
+    status takes long)."""
     top = _git(["rev-parse", "--show-toplevel"], folder)
     head = _git(["rev-parse", "--verify", "-q", "HEAD"], folder)
     if top is None or head is None:
         return None
     root = Path(top.decode().strip()).resolve()
-    tree = _git(["ls-tree", "-r", "-z", "--full-tree", "--name-only", "HEAD"], root)
-    status = _git(["status", "--porcelain", "-z", "--untracked-files=all"], root)
+    spec: list[str] = []
+    if within is not None:
+        try:
+            spec = ["--", within.resolve().relative_to(root).as_posix() or "."]
+        except ValueError:
+            spec = []
+    tree = _git(["ls-tree", "-r", "-z", "--full-tree", "--name-only", "HEAD", *spec], root)
+    status = _git(["status", "--porcelain", "-z", "--untracked-files=all", *spec], root)
     if tree is None or status is None:
         return None
     return GitCheckout(

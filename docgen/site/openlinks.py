@@ -129,4 +129,4 @@ def pinned_targets(
     """`open_targets` for the project's own checkout (git runs only when `repo` is set)."""
     if not github_repo(config.repo):
         return {}
-    return open_targets(config, sources, git_checkout(config.root), warn)
+    return open_targets(config, sources, git_checkout(config.root, config.nbs), warn)
