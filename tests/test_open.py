@@ -55,6 +55,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (docs).mkdir()
     (docs / "pyproject.toml").write_text(
         '[tool.docgen]\nnbs = "nbs"\nrepo = "https://github.com/acme/widgets"\n'
+        'packages = ["widgets"]\n'
         f"[tool.docgen.open]\nsetup = [{SETUP!r}]\n"
         "[tool.docgen.execute]\nallow_missing_gpu = true\nworkers = 2\n"
     )
@@ -67,6 +68,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "x + 1",
     )
     write_notebook(nbs / "sub" / "deep.ipynb", "md:# Deep page", "print('deep')")
+    (docs / "widgets").mkdir()
+    (docs / "widgets" / "__init__.py").write_text(
+        'def area(w: int, h: int) -> int:\n    """The area of a widget."""\n    return w * h\n'
+    )
     write_notebook(nbs / "edited.ipynb", "md:# Edited page", "print('before')")
     gpu_notebook(nbs / "gpu.ipynb")
     git("init", "-q", "-b", "main", cwd=repo)
@@ -110,6 +115,16 @@ def test_a_notebook_not_committed_unmodified_links_the_branch_with_a_warning(
     assert "/widgets/main?labpath=" in found["open-binder"]
     stderr = project["build"].stderr
     assert re.search(rf"warning: \S*{name}\.ipynb .*branch 'main'", stderr), stderr
+
+
+def test_a_generated_api_page_offers_the_downloads_only(project: dict) -> None:
+    api = sorted((project["site"] / "api").glob("*.html"))
+    assert api, sorted(p.name for p in project["site"].iterdir())
+    found = links(api[0].read_text())
+    assert {"open-notebook", "open-clean", "open-script"} <= set(found)
+    assert "open-colab" not in found and "open-binder" not in found
+    for kind in ("notebook", "clean", "script"):
+        assert (api[0].parent / found[f"open-{kind}"]).is_file()
 
 
 def test_ref_from_config_and_no_git(tmp_path: Path) -> None:
@@ -353,6 +368,7 @@ def plain_site(tmp_path: Path) -> Iterator[str]:
         ("UNREACHABLE", "cannot reach the page http://127.0.0.1:\\d+/x.html: .*connection"),
         ("PLAIN", "is not a page of a docgen site"),
         ("MISSING", "the page http://127.0.0.1:\\d+/nope.html answered HTTP 404"),
+        ("deep page --clean", "--clean takes the notebook without outputs that a published"),
     ],
 )
 def test_open_bad_input_is_a_clear_message(
@@ -364,7 +380,9 @@ def test_open_bad_input_is_a_clear_message(
             s.bind(("127.0.0.1", 0))
             page = f"http://127.0.0.1:{s.getsockname()[1]}/x.html"  # nothing listens there
     page = {"PLAIN": plain_site, "MISSING": f"{site_url}nope.html"}.get(page, page)
-    done = docgen_open(page, "--print", cwd=project["docs"], lab=fake_lab)
+    flags = ["--clean"] if page.endswith(" --clean") else []
+    page = page.removesuffix(" --clean")
+    done = docgen_open(page, "--print", *flags, cwd=project["docs"], lab=fake_lab)
     assert done.returncode == 2, done.stdout + done.stderr
     assert re.search(message, done.stderr), done.stderr
     assert "Traceback" not in done.stderr

@@ -70,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
         notebook = download_notebook(page, clean=args.clean)
         folder = scratch = notebook.parent
     else:
+        if args.clean:
+            raise UsageError(
+                f"--clean takes the notebook without outputs that a published page offers; "
+                f"{page!r} is not a page URL (for a page of this project, docgen open opens "
+                "its source notebook)"
+            )
         config = load_config(args.config)
         notebook = project_notebook(page, config)
         folder = config.root if config.root in notebook.parents else notebook.parent
@@ -81,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     if args.print_url:
         print(url)
-    else:
-        print(f"opening {notebook} at {url}", file=sys.stderr)
-        webbrowser.open(url)
+    elif webbrowser.open(url):
+        print(f"opened {notebook} at {url}", file=sys.stderr)
+    else:  # no browser to open here (a remote shell): the URL is the way in
+        print(f"no web browser found; open {notebook} at:\n{url}", file=sys.stderr)
     return 0
 
 
