@@ -19,6 +19,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from docgen.errors import DocgenError
@@ -167,6 +168,23 @@ def script_of(clean: bytes) -> bytes:
     return text.encode()
 
 
+def _nbconvert_data() -> list[str]:
+    """The Jupyter data folder where nbconvert is installed, which holds its templates.
+    Jupyter's data path looks only under the running Python's prefix (and the user's and
+    system's folders), which is elsewhere when nbconvert comes from another environment
+    (a .pth file, PYTHONPATH)."""
+    import nbconvert
+
+    # <prefix>/lib/pythonX.Y/site-packages/nbconvert/__init__.py; Windows: <prefix>/Lib/...
+    package = Path(nbconvert.__file__).resolve().parent
+    found = []
+    for prefix in (package.parents[3], package.parents[2]):
+        data = prefix / "share" / "jupyter"
+        if (data / "nbconvert" / "templates").is_dir():
+            found.append(str(data))
+    return found
+
+
 def export_scripts(cleans: Sequence[bytes]) -> list[bytes]:
     """`script_of` each clean notebook, in one child process.
 
@@ -213,5 +231,9 @@ def page_downloads(
 
 
 if __name__ == "__main__":  # export_scripts' child: JSON list of notebooks in, of scripts out
+    import os
+
+    paths = [os.environ.get("JUPYTER_PATH", ""), *_nbconvert_data()]
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
     notebooks = json.loads(sys.stdin.buffer.read())
     json.dump([script_of(text.encode()).decode() for text in notebooks], sys.stdout)
