@@ -4,7 +4,7 @@ Beside `page.html` the site publishes:
 - `page.ipynb`, the notebook as executed, outputs and all;
 - `page-clean.ipynb`, the same cells with no outputs and no execution counts;
 - `page.py`, the clean notebook as a Python script (nbconvert's ScriptExporter: markdown
-  cells become comments, magics become `get_ipython()` calls).
+  cells become comments, IPython magics become calls to IPython).
 
 Both notebooks start with the `[tool.docgen.open] setup` cell when one is set, and a GPU
 page's with a note of the runtime it needs. The page itself shows neither.
