@@ -454,3 +454,21 @@ def test_open_options_live_in_their_table(tmp_path: Path) -> None:
         config_file.write_text(text)
         with pytest.raises(UsageError, match=message):
             load_config(cwd=tmp_path)
+
+
+@pytest.mark.browser
+def test_the_open_menu_works_from_the_keyboard_without_javascript(browser, project: dict) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto((project["site"] / "sub" / "deep.html").as_uri())
+        item = tab.locator("a.open-clean")
+        assert not item.is_visible()
+        tab.locator(".open-menu summary").focus()
+        tab.keyboard.press("Enter")
+        assert item.is_visible()
+        tab.keyboard.press("Tab")  # the first entry of the menu
+        focused = tab.evaluate("document.activeElement.className")
+        assert focused == "open-notebook"
+    finally:
+        context.close()
