@@ -24,6 +24,7 @@ from docgen.session.keys import digest
 from docgen.session.pages import render_pages
 from docgen.session.session import BuildSession
 from docgen.site.assemble import assemble_site
+from docgen.site.openlinks import pinned_targets
 from docgen.site.outdir import (
     check_cache_folder,
     check_output_folder,
@@ -233,6 +234,8 @@ def _build(
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
         if config.timings == "publish":
             generated.update(timing_files(report, pages, config))
+    # A notebook not pinned to a commit is told, not counted: the site is right either way.
+    targets = pinned_targets(config, [page.source for page in pages], warn)
     files = assemble_site(
         pages,
         config,
@@ -242,6 +245,8 @@ def _build(
         session.wrapped_page,
         session.search_memo,
         session.template_environment(config.templates),
+        targets,
+        lambda cleans: session.script_files(cleans, warn),
     )
     write(config.out, files)
     # Only a build that executes keeps a report in the cache folder: one that only renders
