@@ -26,9 +26,10 @@ _EXPORTS = ("export", "exports")
 _SHOW_DOC_CALL = re.compile(r"\bshow_doc\(\s*([\w.]+)")
 
 
-def _defined_names(code: str) -> list[str]:
-    """Public functions and classes a cell defines at its top level, in order; a function
-    fastcore's `@patch` puts on a class is named as its method, `Class.name`."""
+def _defined_names(code: str, private: bool = False) -> list[str]:
+    """Public (with `private`, all) functions and classes a cell defines at its top level,
+    in order; a function fastcore's `@patch` puts on a class is named as its method,
+    `Class.name`."""
     try:
         tree = ast.parse(code)
     except SyntaxError:  # magics, or code nbdev would not export either
@@ -40,7 +41,7 @@ def _defined_names(code: str) -> list[str]:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             owner = _patched_class(node)
             names.append(f"{owner}.{node.name}" if owner else node.name)
-    return [n for n in names if is_public_name(n)]
+    return [n for n in names if private or is_public_name(n)]
 
 
 def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
@@ -57,15 +58,27 @@ def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
 
 
 def exported_names(nb: nbformat.NotebookNode) -> set[str]:
-    """Top-level names the notebook's `#| export` / `#| exports` cells define: the module's
-    own API, which backticks on the page link to rather than treat as local helpers."""
+    """Top-level names the notebook's `#| export` / `#| exports` cells define, private ones
+    too: the module's own, which backticks on the page link to (as nbdev's site links
+    them, through `_modidx.py`) rather than treat as local helpers."""
     names: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
             directives, code = parse_directives(cell.source)
             if any(d in directives for d in _EXPORTS):
-                names |= {n for n in _defined_names(code) if "." not in n}
+                names |= {n for n in _defined_names(code, private=True) if "." not in n}
     return names
+
+
+def module_pages(pages: list[tuple[str, nbformat.NotebookNode]], package: str) -> dict[str, str]:
+    """module -> the page of the notebook that exports it (`#| default_exp core` makes
+    `package.core`), for each (page URL, notebook): a module's home on an nbdev site."""
+    homes: dict[str, str] = {}
+    for url, nb in pages:
+        module = default_exp(nb)
+        if module:
+            homes.setdefault(f"{package}.{module}", url)
+    return homes
 
 
 def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
@@ -161,6 +174,8 @@ def with_export_entries(
             cell = copy.deepcopy(cell)
             cell.metadata.setdefault("tags", []).append("remove-input")
             cells[-1] = cell
+        if "hide" in directives or str(directives.get("include", "")).lower() == "false":
+            continue  # nbdev documents no definition of a hidden cell (`_want_doc`)
         # `#| export other` exports the cell to `other` rather than the notebook's module.
         target = directives[exported] or module
         for name in _defined_names(code):
