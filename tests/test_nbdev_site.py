@@ -229,3 +229,42 @@ def test_a_hidden_export_cell_gets_no_entry(project):
     core = _body(project / "site" / "core.html")
     assert 'id="tiny_lib.core.meta"' in core
     assert 'id="tiny_lib.core.greet"' not in core and 'id="tiny_lib.core.Greeter"' not in core
+
+
+def test_a_repeated_build_makes_the_same_entries_without_nbformat(project):
+    """The entries of exported names are made every build: without importing nbformat
+    (its jsonschema import is slow) and with the same cell ids, so pages are reused."""
+    import subprocess
+    import textwrap
+
+    write_notebook(
+        project / "notebooks" / "00_core.ipynb",
+        "md:# Core",
+        "#| default_exp core",
+        "#| export\n" + CORE,
+    )
+    script = textwrap.dedent(
+        """
+        import sys
+        from docgen import build, load_config
+        report = build(load_config(overrides={"execute": False}), log=lambda _: None)
+        print(len(report.rendered), "nbformat" in sys.modules)
+        """
+    )
+    repo = Path(__file__).resolve().parents[1]
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**__import__("os").environ, "PYTHONPATH": f"{repo}:{project}"},
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()[-2:]
+
+    first = run()
+    assert first[0] != "0"
+    assert run() == ["0", "False"]  # every page reused; nbformat never imported

@@ -5,6 +5,7 @@ rendering of a page with its names linked.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import importlib
 import importlib.util
@@ -20,6 +21,7 @@ from docgen.config import Config
 from docgen.errors import DocgenError
 from docgen.model import Heading, Page, Source
 from docgen.notebooks.cells import cell_options
+from docgen.notebooks.node import from_dict
 from docgen.render.code import Highlight, highlight_code
 from docgen.render.context import PageContext
 from docgen.render.markdown import MarkdownRenderer
@@ -59,12 +61,22 @@ def documented_symbols(
 
 
 def show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
-    from nbformat.v4 import new_code_cell, new_output  # slow to import: only when needed
-
-    cell = new_code_cell(f"#| echo: false\nshow_doc({expression})")
+    """A code cell `show_doc(expression)` with its output, made without importing nbformat
+    (see notebooks/node.py: an nbdev build makes one per exported name, every build), its
+    id from its source, so that two builds of the same docs make the same notebook."""
+    source = f"#| echo: false\nshow_doc({expression})"
     bundle, metadata = ShowDoc(describe(obj, name=name, level=level))._repr_mimebundle_()
-    cell.outputs = [new_output("display_data", data=bundle, metadata=metadata)]
-    return cell
+    output = {"output_type": "display_data", "data": bundle, "metadata": metadata}
+    return from_dict(
+        {
+            "cell_type": "code",
+            "id": "doc-" + hashlib.sha256(source.encode()).hexdigest()[:12],
+            "metadata": {},
+            "source": source,
+            "execution_count": None,
+            "outputs": [output],
+        }
+    )
 
 
 def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
