@@ -268,3 +268,82 @@ def test_a_repeated_build_makes_the_same_entries_without_nbformat(project):
     first = run()
     assert first[0] != "0"
     assert run() == ["0", "False"]  # every page reused; nbformat never imported
+
+
+NBDEV_SAY_HELLO = (
+    '---\n\n[source](https://example.org/x.py#LNone){target="_blank"}\n\n'
+    "### say_hello\n\n>      say_hello (to:str, times:int=1,\n>                 **kwargs)\n\n"
+    "Say hello to somebody\n\n"
+    "|    | **Type** | **Default** | **Details** |\n| -- | -------- | ----------- | ----------- |\n"
+    "| to | str |  | name of person to say hello to |\n| times | int | 1 | how often |\n"
+)
+
+
+def test_nbdev_show_doc_of_a_notebook_object_is_an_entry(project):
+    """nbdev's show_doc markdown of something the build cannot import (the notebook
+    defines it) is read back into an entry; one the notebook imports in the same cell is
+    documented from the object."""
+    from nbformat.v4 import new_code_cell, new_output
+
+    local = new_code_cell(
+        "#| echo: false\ndef say_hello(to, times=1, **kwargs): ...\nshow_doc(say_hello)"
+    )
+    local.outputs = [new_output("display_data", data={"text/markdown": NBDEV_SAY_HELLO})]
+    imported = new_code_cell("#| echo: true\nfrom tiny_lib.core import greet as hi\nshow_doc(hi)")
+    imported.outputs = [
+        new_output("display_data", data={"text/markdown": "### hi\n\n>  hi (name)"})
+    ]
+    hidden = new_code_cell("#| hide\ndef secret(): ...\nshow_doc(secret)")
+    hidden.outputs = [
+        new_output("display_data", data={"text/markdown": "### secret\n\n>  secret ()"})
+    ]
+    write_notebook(project / "notebooks" / "guide.ipynb", "md:# Guide", local, imported, hidden)
+    build(load_config(cwd=project, overrides={"execute": False}), log=lambda _: None)
+    guide = _body(project / "site" / "guide.html")
+    assert 'id="say_hello"' in guide and "<h3>say_hello" not in guide and "LNone" not in guide
+    entry = guide[guide.index('id="say_hello"') : guide.index('id="tiny_lib.core.greet"')]
+    assert "api-params" in entry and "how often" in entry and "kwargs" in entry
+    assert "Say hello to somebody" in entry and "|" not in entry
+    assert 'id="tiny_lib.core.greet"' in guide
+    assert "secret" not in guide  # a hidden cell stays hidden
+    # nbdev hides a show_doc cell's code unless it says `#| echo: true`, as this one does.
+    assert 'import </span>greet <span class="k">as' in guide
+    assert "def say_hello" not in guide and "say_hello</span>(to" not in guide
+
+
+def test_parse_nbdev_show_doc():
+    from docgen.api.nbdev_showdoc import parse_nbdev_show_doc
+
+    data = parse_nbdev_show_doc(NBDEV_SAY_HELLO)
+    assert data is not None and data["name"] == "say_hello" and data["level"] == 3
+    assert [(p["name"], p["annotation"], p["default"], p["kind"]) for p in data["params"]] == [
+        ("to", "str", None, "POSITIONAL_OR_KEYWORD"),
+        ("times", "int", "1", "POSITIONAL_OR_KEYWORD"),
+        ("kwargs", None, None, "VAR_KEYWORD"),
+    ]
+    assert data["params"][0]["comment"] == "name of person to say hello to"
+    assert data["doc"] == "Say hello to somebody"
+    method = parse_nbdev_show_doc("### Sayer.say\n\n>      Sayer.say ()\n\nDo the saying")
+    assert method is not None and method["kind"] == "method" and method["params"] == []
+    assert parse_nbdev_show_doc("### A heading\n\nSome prose.") is None
+
+
+def test_parse_nbdev_3_show_doc():
+    """nbdev 3 writes the signature as a fenced block, docments comments included."""
+    from docgen.api.nbdev_showdoc import parse_nbdev_show_doc
+
+    markdown = (
+        "---\n\n### say_hello\n\n```python\ndef say_hello(\n    to:str, # who\n"
+        "    times:int=1, # how often\n    **kwargs\n)->str: # the greeting\n```\n\n"
+        "*Say hello to somebody*"
+    )
+    data = parse_nbdev_show_doc(markdown)
+    assert data is not None and data["doc"] == "Say hello to somebody"
+    assert [(p["name"], p.get("comment")) for p in data["params"]] == [
+        ("to", "who"),
+        ("times", "how often"),
+        ("kwargs", None),
+    ]
+    assert (data["returns"], data["returns_comment"]) == ("str", "the greeting")
+    method = parse_nbdev_show_doc("### Sayer.say\n\n```python\ndef say():\n```\n\n*Do it*")
+    assert method is not None and method["kind"] == "method" and method["doc"] == "Do it"

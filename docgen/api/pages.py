@@ -64,8 +64,13 @@ def show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None
     """A code cell `show_doc(expression)` with its output, made without importing nbformat
     (see notebooks/node.py: an nbdev build makes one per exported name, every build), its
     id from its source, so that two builds of the same docs make the same notebook."""
+    return doc_data_cell(expression, describe(obj, name=name, level=level))
+
+
+def doc_data_cell(expression: str, data: dict[str, Any]) -> Any:
+    """`show_doc_cell` for a `describe` result."""
     source = f"#| echo: false\nshow_doc({expression})"
-    bundle, metadata = ShowDoc(describe(obj, name=name, level=level))._repr_mimebundle_()
+    bundle, metadata = ShowDoc(data)._repr_mimebundle_()
     output = {"output_type": "display_data", "data": bundle, "metadata": metadata}
     return from_dict(
         {
