@@ -243,6 +243,8 @@ class Config:
     # and cells carrying one of nbdev's `tst_flags` directives are not run.
     nbdev: bool = field(default=False, metadata={"help": "", "internal": True})
     skip_flags: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
+    # nbdev's `readme_nb`: the site's index.html when `nbs` has no index.ipynb.
+    home: str = field(default="", metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:

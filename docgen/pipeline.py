@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import SymbolIndex
+from docgen.api.modidx import project_modidx
 from docgen.api.nbdev_entries import with_export_entries
 from docgen.api.pages import api_notebooks, documented_symbols
 from docgen.api.resolve import Importer
@@ -157,7 +158,11 @@ def _build(
         log(f"warning: {message}")
 
     sources = discover_notebooks(
-        config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev
+        config.nbs,
+        config.nav,
+        exclude=excluded_folders(config),
+        private=config.nbdev,
+        home=config.home,
     )
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
@@ -195,9 +200,11 @@ def _build(
     index_warnings: list[str] = []
     api, version, api_key = session.project_api(config, warn)
     external, external_key = session.external_index(config, index_warnings.append, warn)
-    documented = documented_symbols(list(zip(sources, notebooks, strict=True)))
-    index = SymbolIndex.build(api, external).place(documented)
-    index_key = digest([api_key, external_key, documented])
+    pairs = list(zip(sources, notebooks, strict=True))
+    documented = documented_symbols(pairs)
+    own, own_short = project_modidx(config, pairs, documented)
+    index = SymbolIndex.build(api, external, own, own_short).place(documented)
+    index_key = digest([api_key, external_key, documented, own])
     all_pages: list[tuple[Source, Any]] = list(zip(sources, notebooks, strict=True))
     taken = {s.url for s in sources}
     all_pages += session.api_pages(
