@@ -249,9 +249,13 @@ class Zygotes:
         self.zygotes: list[Zygote] = []
         self.warned = False
 
-    def provisioner(self, km: AsyncKernelManager) -> ForkProvisioner:
+    def provisioner(self, km: AsyncKernelManager) -> ForkProvisioner | None:
+        """The provisioner for `km`'s kernel; None for a kernel spec that names its own."""
+        spec = km.kernel_spec
+        if spec is None or (spec.metadata or {}).get("kernel_provisioner"):
+            return None
         provisioner = ForkProvisioner(
-            kernel_id=km.kernel_id or str(uuid.uuid4()), kernel_spec=km.kernel_spec, parent=km
+            kernel_id=km.kernel_id or str(uuid.uuid4()), kernel_spec=spec, parent=km
         )
         provisioner.zygotes = self
         return provisioner
