@@ -377,13 +377,13 @@ def per_cell_overhead(cells: int = 300, rounds: int = 5) -> None:
     figures = asyncio.run(_per_cell(cells, rounds))
     bare = figures["bare jupyter-client loop"]
     for label, ms in figures.items():
-        print(f"  {label:<40} {ms:7.2f} ms per cell  (+{ms - bare:.2f} ms over the bare loop)")
+        print(f"  {label:<40} {ms:7.2f} ms per cell  ({ms - bare:+.2f} ms over the bare loop)")
     extra = figures["docgen's kernel loop"] - bare
     verdict = "meets it" if extra <= PER_CELL_GOAL_MS else "misses it"
     print(
         f"  goal: docgen's loop within {PER_CELL_GOAL_MS} ms of the bare loop: "
-        f"+{extra:.2f} ms ({verdict}); of it, nbclient's own: "
-        f"+{figures['nbclient'] - bare:.2f} ms"
+        f"{extra:+.2f} ms ({verdict}); of it, nbclient's own: "
+        f"{figures['nbclient'] - bare:+.2f} ms"
     )
 
 
