@@ -229,7 +229,7 @@ class Zygotes:
     """The zygotes of one pool run, one per kernel command and environment, started on demand.
 
     `preload` modules must import, `optional` ones (the notebooks' first-cell imports) may
-    fail. `warn` hears, once per zygote, why kernels start without it.
+    fail. `warn` hears, once per run, why kernels start without a zygote.
     """
 
     def __init__(
@@ -248,6 +248,7 @@ class Zygotes:
         self.started: dict[tuple[Any, ...], asyncio.Future[Zygote | None]] = {}
         self.zygotes: list[Zygote] = []
         self.warned = False
+        self.stopping = False
 
     def provisioner(self, km: AsyncKernelManager) -> ForkProvisioner | None:
         """The provisioner for `km`'s kernel; None for a kernel spec that names its own."""
@@ -261,7 +262,7 @@ class Zygotes:
         return provisioner
 
     def _fall_back(self, message: str) -> None:
-        if not self.warned:
+        if not self.warned and not self.stopping:  # an interrupt is no problem of the zygote
             self.warned = True
             self.warn(message)
 
@@ -326,6 +327,7 @@ class Zygotes:
             zygote.close()
 
     def kill(self) -> None:
+        self.stopping = True
         for zygote in self.zygotes:
             zygote.kill()
 
