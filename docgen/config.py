@@ -28,6 +28,7 @@ else:  # pragma: no cover
 
 
 EXECUTE_TABLE = "execute"  # the sub-table [tool.docgen.execute]
+OPEN_TABLE = "open"  # the sub-table [tool.docgen.open]: what "Open" offers on each page
 # The execution cache, downloaded inventories and the build session, under the project root.
 CACHE_DIR = ".docgen_cache"
 NUL = "\0"
@@ -46,6 +47,11 @@ def _execute_option(default: Any, help: str, **kwargs: Any) -> Any:
     """An option of the `[tool.docgen.execute]` sub-table (`key=`: its name there, when it
     differs from the field's)."""
     return _option(default, help, table=EXECUTE_TABLE, **kwargs)
+
+
+def _open_option(default: Any, help: str, **kwargs: Any) -> Any:
+    """An option of the `[tool.docgen.open]` sub-table."""
+    return _option(default, help, table=OPEN_TABLE, **kwargs)
 
 
 # Top-level spellings of execution options, accepted until the next release: old -> new key.
@@ -218,6 +224,21 @@ class Config:
         "system), so notebooks run there. false: each task carries the files beside its "
         "notebook and its declared data files, and runs in a copy of them on the worker.",
     )
+    # [tool.docgen.open]
+    open_ref: str = _open_option(
+        "",
+        "The git ref (commit, tag or branch) that the Colab and Binder links of pages point "
+        "at. Empty: the commit checked out, for each notebook committed unmodified in it, "
+        "else `branch`, with a warning naming the notebook.",
+        key="ref",
+    )
+    open_setup: list[str] = _open_option(
+        [],
+        'Lines of a setup cell put first in each downloadable notebook, e.g. ["%pip install '
+        'mylib==1.2"]. docgen never runs it; it runs only where a package that its `pip '
+        "install` lines name is missing (without such lines: only on Colab).",
+        key="setup",
+    )
     force: list[str] = field(
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
@@ -241,6 +262,8 @@ class Config:
     # and cells carrying one of nbdev's `tst_flags` directives are not run.
     nbdev: bool = field(default=False, metadata={"help": "", "internal": True})
     skip_flags: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
+    # nbdev's `readme_nb`: the site's index.html when `nbs` has no index.ipynb.
+    home: str = field(default="", metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -332,6 +355,10 @@ def _nav_entry(entry: str, where: str) -> str:
 def _unknown(name: str, table: str, where: str) -> UsageError:
     here, elsewhere = Config.options(table), Config.options("" if table else EXECUTE_TABLE)
     heading = f"[tool.docgen.{table}]" if table else "[tool.docgen]"
+    if not table and name in Config.options(OPEN_TABLE):
+        return UsageError(
+            f"option '{name}' in {heading} of {where} belongs in [tool.docgen.{OPEN_TABLE}]"
+        )
     if name in elsewhere:
         other = f"[tool.docgen.{EXECUTE_TABLE}]" if not table else "[tool.docgen]"
         return UsageError(f"option '{name}' in {heading} of {where} belongs in {other}")
@@ -345,13 +372,14 @@ def _unknown(name: str, table: str, where: str) -> UsageError:
     return UsageError(f"unknown option '{name}' in {heading} of {where}{hint}")
 
 
-def _parse_execute_table(table: dict[str, Any], where: str) -> dict[str, Any]:
-    """`[tool.docgen.execute]`: the kernel pool, GPU, cache options, and `enabled`."""
-    options = Config.options(EXECUTE_TABLE)
+def _parse_sub_table(sub: str, table: dict[str, Any], where: str) -> dict[str, Any]:
+    """`[tool.docgen.execute]` (the kernel pool, GPU, cache options, and `enabled`) or
+    `[tool.docgen.open]`."""
+    options = Config.options(sub)
     values: dict[str, Any] = {}
     for name, value in table.items():
         if name not in options:
-            raise _unknown(name, EXECUTE_TABLE, where)
+            raise _unknown(name, sub, where)
         values[options[name].name] = _check_type(name, value, options[name], where)
     return values
 
@@ -363,8 +391,8 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
     deprecations: list[str] = []
     execute_table = table.get(EXECUTE_TABLE)
     for name, value in table.items():
-        if name == EXECUTE_TABLE and isinstance(value, dict):
-            values.update(_parse_execute_table(value, where))
+        if name in (EXECUTE_TABLE, OPEN_TABLE) and isinstance(value, dict):
+            values.update(_parse_sub_table(name, value, where))
             continue
         if name in DEPRECATED_TOP_LEVEL:
             new = DEPRECATED_TOP_LEVEL[name]

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -32,7 +33,7 @@ from docgen import __version__
 from docgen.embed.fetch import Fragment, SiteReader, load_fragment
 from docgen.embed.notebook import notebook_config, page_fragment, render_notebook
 from docgen.embed.wrap import image_name, wrap_fragment
-from docgen.errors import DocgenError
+from docgen.errors import DocgenError, UsageError
 from docgen.site.embeds import embed_stylesheet
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,16 @@ class _FragmentDirective(SphinxDirective):
         page = builder.get_target_uri(self.env.docname) if builder else ""
         images_at = relative_uri(page, f"_static/{STATIC}/images/")
         html = wrap_fragment(fragment, images_at if images_at.endswith("/") else images_at + "/")
-        return [nodes.raw("", html, format="html")]
+        shown: list[nodes.Node] = [nodes.raw("", html, format="html")]
+        if fragment.page_url:  # other builders (LaTeX, text) get the link back
+            link = nodes.paragraph()
+            link += nodes.Text(f"{fragment.title}: from ")
+            link += nodes.reference("", fragment.page_title, refuri=fragment.page_url)
+            link += nodes.Text(f" in {fragment.project} documentation")
+            other = addnodes.only(expr="not html")
+            other += link
+            shown.append(other)
+        return shown
 
     def problem(self, message: str) -> list[nodes.Node]:
         logger.warning(message, location=(self.env.docname, self.lineno), type="docgen")
@@ -88,7 +98,7 @@ class EmbedDirective(_FragmentDirective):
                 source_dir,
                 Path(app.confdir),
             )
-        except DocgenError as e:
+        except (DocgenError, UsageError) as e:
             return self.problem(f"docgen-embed: {e}")
         for note in reader.offline_note:
             logger.info(f"docgen-embed: {note}", location=(self.env.docname, self.lineno))
@@ -140,7 +150,7 @@ class NotebookDirective(_FragmentDirective):
 
         try:
             page = render_notebook(path, config, _intersphinx_names(app), warn)
-        except DocgenError as e:
+        except (DocgenError, UsageError) as e:
             return self.problem(f"docgen-notebook: {e}")
         return self.show(page_fragment(page))
 

@@ -23,6 +23,7 @@ from nbformat.v4 import new_markdown_cell
 
 from docgen.api.inventory import InventoryItem, read_inventory, write_inventory
 from docgen.config import tomllib
+from docgen.embed.fetch import EmbedError, SiteReader, load_fragment
 from docgen.linkcheck.offline import check_site
 from docgen.site.embeds import EMBED_CLASS, embed_stylesheet
 
@@ -51,6 +52,7 @@ def docgen_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "## Tables\n\nA table section.",
         tagged("print('the answer is', 6 * 7)", "label:answer"),
     )
+    write_notebook(root / "nbs" / "guide" / "two words.ipynb", "md:# Two words\n\n## Spaced\n\nOk.")
     result = run_docgen("build", cwd=root)
     assert result.returncode == 0, result.stderr
     return root / "site"
@@ -141,6 +143,23 @@ def test_check_reads_the_embed_files(docgen_site: Path, tmp_path: Path) -> None:
     assert ("_embed/index.json", "bad-embed") in broken
 
 
+def test_an_embed_file_cannot_name_a_file_outside_its_site(
+    docgen_site: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(docgen_site, site)
+    (tmp_path / "secret.txt").write_text("secret")
+    embed = site / "_embed" / "guide" / "plots.json"
+    data = json.loads(embed.read_text())
+    data["sections"][1]["images"] = ["../secret.txt"]
+    embed.write_text(json.dumps(data))
+    reader = SiteReader(tmp_path / "cache")
+    with pytest.raises(EmbedError, match="names the file '../secret.txt', which is not in it"):
+        load_fragment("site/guide/plots.html#drawing", {}, reader, tmp_path, tmp_path)
+    with pytest.raises(EmbedError, match="which is not in it"):
+        load_fragment("s/guide/plots.html#drawing", {"s": str(site)}, reader, tmp_path, tmp_path)
+
+
 # --- Sphinx ------------------------------------------------------------------------------
 
 
@@ -176,6 +195,8 @@ def test_sphinx_embeds_a_section_with_its_images_and_a_backlink(
     assert page.count(f'<div class="{EMBED_CLASS}"') == 2
     assert "Drawing makes a picture" in page and "the answer is 42" in page
     assert "A table section" not in page
+    # The fragment's heading and cell ids would repeat the host's: they are left out.
+    assert 'id="drawing"' not in page and 'id="answer"' not in page
     backlink = (
         f'From <a href="{docgen_site.as_uri()}/guide/plots.html#drawing">Plotting guide</a> '
         "in Tiny documentation"
@@ -191,6 +212,17 @@ def test_sphinx_embeds_a_section_with_its_images_and_a_backlink(
     assert "docgen-embed: tiny/guide/plots.html#nowhere" in result.stderr
     assert "its anchors are: plotting-guide, drawing, details, tables, answer" in result.stderr
     assert _sphinx(src, tmp_path / "strict", "-W").returncode != 0
+    text = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "text", "-q", str(src), str(tmp_path / "text")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert text.returncode == 0, text.stderr
+    assert (
+        "Drawing: from Plotting guide in Tiny documentation"
+        in (tmp_path / "text" / "index.txt").read_text()
+    )
 
 
 def _edit_embed(site: Path, old: str, new: str) -> None:
@@ -239,10 +271,15 @@ def test_sphinx_embeds_from_a_url_and_then_offline_from_its_cache(
     served_site: tuple[str, Path, http.server.ThreadingHTTPServer], tmp_path: Path
 ) -> None:
     url, copy, server = served_site
-    src = _sphinx_project(tmp_path / "host", f".. docgen-embed:: {url}guide/plots.html#drawing\n")
+    src = _sphinx_project(
+        tmp_path / "host",
+        f".. docgen-embed:: {url}guide/plots.html#drawing\n\n"
+        f".. docgen-embed:: {url}guide/two%20words.html#spaced\n",
+    )
     assert _sphinx(src, tmp_path / "out").returncode == 0
     first = (tmp_path / "out" / "index.html").read_text()
     assert f'From <a href="{url}guide/plots.html#drawing">' in first
+    assert f'From <a href="{url}guide/two%20words.html#spaced">Two words</a>' in first
     # Sphinx cannot see a remote change: a page that embeds a URL is read at every build.
     _edit_embed(copy, "makes a picture", "makes a drawing")
     assert _sphinx(src, tmp_path / "out").returncode == 0
@@ -276,15 +313,33 @@ def test_sphinx_docgen_notebook_runs_it_and_links_through_intersphinx(tmp_path: 
         new_markdown_cell("## Demo\n\nCall `tinylib.frobnicate` to frobnicate."),
         "print('computed', 6 * 7)",
         SHOW_PNG,
+        f"open({str(tmp_path / 'runs')!r}, 'a').write('ran ')",
     )
     result = _sphinx(src, tmp_path / "out")
     assert result.returncode == 0, result.stderr
+    # A fresh Sphinx build reads the page again; the notebook comes from docgen's cache.
+    again = _sphinx(src, tmp_path / "again", "-E")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "runs").read_text() == "ran "
+    assert "computed 42" in (tmp_path / "again" / "index.html").read_text()
     page = (tmp_path / "out" / "index.html").read_text()
     assert "computed 42" in page  # ran in a kernel: the notebook holds no outputs
+    assert '<h2 id="demo">' in page  # the host's own notebook keeps its anchors
     assert 'href="https://lib.example/api.html#f"' in page
     [image] = (tmp_path / "out" / "_static" / "docgen" / "images").iterdir()
     assert image.read_bytes() == PNG
     assert (src / ".docgen_cache").is_dir()  # the execution cache, in the Sphinx project
+
+
+@pytest.mark.kernel
+def test_sphinx_docgen_notebook_a_failing_cell_is_a_warning_naming_it(tmp_path: Path) -> None:
+    src = _sphinx_project(tmp_path / "host", ".. docgen-notebook:: broken.ipynb\n")
+    write_notebook(src / "broken.ipynb", "x = 1", "1 / 0")
+    result = _sphinx(src, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "index.rst:6: WARNING: docgen-notebook:" in result.stderr
+    assert "broken.ipynb" in result.stderr and "ZeroDivisionError" in result.stderr
+    assert "Exception occurred" not in result.stderr  # Sphinx's own crash report
 
 
 # --- MkDocs ------------------------------------------------------------------------------

@@ -81,9 +81,11 @@ def test_labelled_markdown_and_code_cells_are_published(tmp_path: Path) -> None:
         _labelled(new_markdown_cell("A labelled paragraph."), "para"),
         _labelled(new_code_cell("print(1)"), "code"),
         new_code_cell("print(2)"),
+        _labelled(new_code_cell("3"), 'a&"b'),
     )
     cells = {c["label"]: c["html"] for c in page_embed(page, "P", "1")["cells"]}
-    assert list(cells) == ["para", "code"] == cell_labels(page.body)
+    assert list(cells) == ["para", "code", 'a&"b'] == cell_labels(page.body)
+    assert 'id="a&amp;&quot;b"' in page.body
     assert "A labelled paragraph." in cells["para"] and "print(2)" not in cells["code"]
 
 

@@ -20,10 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import write_notebook
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_notebook
 
 from docgen.execute.executor import ExecutionResult, Job, Silent
-from docgen.execute.launcher import PROGRAM, Zygotes, split_kernel_command
+from docgen.execute.launcher import PROGRAM, ForkProvisioner, Zygotes, split_kernel_command
 from docgen.execute.pool import LocalPool, PoolOptions
 from docgen.execute.preloads import first_cell_imports, preload_modules
 
@@ -258,6 +260,21 @@ def test_only_ipykernel_commands_are_forked() -> None:
     assert split_kernel_command([py, "-m", "other_kernel", "-f", "c"]) is None
     assert split_kernel_command(["/usr/bin/R", "--slave", "-e", "x"]) is None
     assert split_kernel_command([py, "script.py", "-m", "ipykernel_launcher"]) is None
+
+
+def test_a_kernel_spec_that_names_its_own_provisioner_keeps_it() -> None:
+    zygotes = Zygotes([], [], print)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    km = AsyncKernelManager(kernel_name="python3")
+    km._kernel_spec = KernelSpec(argv=argv, display_name="own", language="python")
+    assert isinstance(zygotes.provisioner(km), ForkProvisioner)
+    km._kernel_spec = KernelSpec(
+        argv=argv,
+        display_name="own",
+        language="python",
+        metadata={"kernel_provisioner": {"provisioner_name": "elsewhere"}},
+    )
+    assert zygotes.provisioner(km) is None
 
 
 def test_first_cell_imports_are_the_absolute_top_level_ones(tmp_path: Path) -> None:

@@ -15,13 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from docgen.errors import DocgenError
 from docgen.notebooks.discover import SITE_MARKER
 from docgen.site.embeds import EMBED_DIR, EMBED_FORMAT
+from docgen.site.urls import href
 
 Fetch = Callable[[str], bytes]
+_FRAGMENT = "!$&'()*+,;=:@/?-._~"  # what a URL's fragment may hold unencoded
 
 
 class EmbedError(DocgenError):
@@ -99,20 +101,30 @@ class SiteReader:
 
     def read(self, base: str, path: str) -> bytes | None:
         """The site file `path` of the site at `base` (URL or folder); None when missing."""
+        parts = PurePosixPath(path).parts
+        if not parts or path.startswith("/") or "\\" in path or ".." in parts:
+            # Paths come from the site's embed file: never a file outside the site or cache.
+            raise EmbedError(f"the site at {base} names the file {path!r}, which is not in it")
         if not _is_url(base):
             file = Path(base) / path
-            return file.read_bytes() if file.is_file() else None
+            try:
+                return file.read_bytes() if file.is_file() else None
+            except OSError as e:
+                raise EmbedError(f"{file} cannot be read: {e.strerror or e}") from e
         cached = self._cached(base, path)
+        url = urljoin(base, href(path))  # site paths may hold spaces, '#', '%'...
         try:
-            data = self.fetch(urljoin(base, path))
+            data = self.fetch(url)
+        except ValueError as e:  # a URL urllib refuses (http.client.InvalidURL)
+            raise EmbedError(f"cannot download {url}: {e}") from e
         except OSError as e:  # urllib's URLError and HTTPError are OSErrors
             if cached.is_file():
-                self.offline_note.append(f"{urljoin(base, path)}: {e}; using the cached copy")
+                self.offline_note.append(f"{url}: {e}; using the cached copy")
                 return cached.read_bytes()
             if getattr(e, "code", None) == 404:
                 return None
             raise EmbedError(
-                f"cannot download {urljoin(base, path)} ({e}) and no copy is cached in "
+                f"cannot download {url} ({e}) and no copy is cached in "
                 f"{self.cache}; build once with the network, or point at a local copy of the site"
             ) from e
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +218,7 @@ def load_fragment(
         html=chosen["html"],
         title=title,
         page_title=data["page"]["title"],
-        page_url=f"{urljoin(site_base, data['page']['url'])}#{anchor}",
+        page_url=f"{urljoin(site_base, data['page']['url'])}#{quote(anchor, safe=_FRAGMENT)}",
         project=data["project"],
         version=data.get("version", ""),
         site_base=site_base,

@@ -12,6 +12,10 @@ from docgen.site.embeds import EMBED_CLASS, URL_ATTR
 from docgen.site.urls import path_of
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# The ids docgen gives headings and labelled cells: in a host page they could repeat the
+# host's own (its links would land in the fragment), and the fragment's links no longer
+# use them (they go to the site). Ids in outputs stay: an SVG refers to its own.
+_DOCGEN_ID = re.compile(r'(<h[1-6]|<div class="cell [a-z]+-cell") id="[^"]*"')
 
 
 def image_name(site_path: str) -> str:
@@ -44,6 +48,8 @@ def wrap_fragment(fragment: Fragment, images_at: str) -> str:
         return f"{attr}={quote}{html.escape(new)}{quote}"
 
     body = URL_ATTR.sub(rewrite, fragment.html)
+    if fragment.page_url:  # from another site (a notebook of the host keeps its anchors)
+        body = _DOCGEN_ID.sub(r"\1", body)
     project = f' data-docgen-project="{html.escape(fragment.project)}"' * bool(fragment.project)
     return (
         f'<div class="{EMBED_CLASS}"{project}>\n'

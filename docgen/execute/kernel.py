@@ -247,7 +247,7 @@ class Kernel:
         # Parallel kernels must not share IPython's history database (it locks).
         extra = ["--HistoryManager.hist_file=:memory:"] if self.km.ipykernel else []
         try:
-            if self.zygotes is not None:
+            if self.zygotes is not None:  # else jupyter-client picks the spec's provisioner
                 self.km.provisioner = self.zygotes.provisioner(self.km)
             await self.km.start_kernel(
                 cwd=str(self.path.parent), env=self.env, extra_arguments=extra

@@ -229,7 +229,7 @@ class Zygotes:
     """The zygotes of one pool run, one per kernel command and environment, started on demand.
 
     `preload` modules must import, `optional` ones (the notebooks' first-cell imports) may
-    fail. `warn` hears, once per zygote, why kernels start without it.
+    fail. `warn` hears, once per run, why kernels start without a zygote.
     """
 
     def __init__(
@@ -248,16 +248,21 @@ class Zygotes:
         self.started: dict[tuple[Any, ...], asyncio.Future[Zygote | None]] = {}
         self.zygotes: list[Zygote] = []
         self.warned = False
+        self.stopping = False
 
-    def provisioner(self, km: AsyncKernelManager) -> ForkProvisioner:
+    def provisioner(self, km: AsyncKernelManager) -> ForkProvisioner | None:
+        """The provisioner for `km`'s kernel; None for a kernel spec that names its own."""
+        spec = km.kernel_spec
+        if spec is None or (spec.metadata or {}).get("kernel_provisioner"):
+            return None
         provisioner = ForkProvisioner(
-            kernel_id=km.kernel_id or str(uuid.uuid4()), kernel_spec=km.kernel_spec, parent=km
+            kernel_id=km.kernel_id or str(uuid.uuid4()), kernel_spec=spec, parent=km
         )
         provisioner.zygotes = self
         return provisioner
 
     def _fall_back(self, message: str) -> None:
-        if not self.warned:
+        if not self.warned and not self.stopping:  # an interrupt is no problem of the zygote
             self.warned = True
             self.warn(message)
 
@@ -322,6 +327,7 @@ class Zygotes:
             zygote.close()
 
     def kill(self) -> None:
+        self.stopping = True
         for zygote in self.zygotes:
             zygote.kill()
 

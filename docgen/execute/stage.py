@@ -128,10 +128,34 @@ def execute_stage(
     for i in sorted(plan.decided):
         if plan.decided[i].status is not Status.NO_CODE:
             listener.finished(sources[i].path, plan.decided[i].status, 0.0)
+        if cache is not None and plan.decided[i].status in (Status.CACHED, Status.GPU_OUTPUTS):
+            # A CI shard's run, merged in, records its time here: shards do not.
+            rel = project_path(sources[i].path, config.root)
+            cache.keep_newer_duration(rel, plan.decided[i].provenance)
 
-    runs: dict[int, NotebookRun] = dict(plan.decided)
-    problems = dict(plan.problems)
-    to_run = in_running_order(plan.to_run, config, cache)
+    ran, problems = run_planned(plan.to_run, sources, config, machine, cache, listener, executor)
+    runs = {**plan.decided, **ran}
+    problems = {**plan.problems, **problems}
+    if problems:
+        raise BuildFailed([problems[i] for i in sorted(problems)])
+    return [runs[i] for i in sorted(runs)]
+
+
+def run_planned(
+    planned_jobs: Sequence[PlannedJob],
+    sources: Sequence[Source],
+    config: Config,
+    machine: Machine,
+    cache: ExecutionCache | None,
+    listener: Listener,
+    executor: Executor | None = None,
+    record_duration: bool = True,
+) -> tuple[dict[int, NotebookRun], dict[int, str]]:
+    """Run the jobs longest first and store each result in `cache`: (the runs, the
+    problems), both by the notebook's index in `sources`."""
+    runs: dict[int, NotebookRun] = {}
+    problems: dict[int, str] = {}
+    to_run = in_running_order(planned_jobs, config, cache)
     results: list[ExecutionResult] = []
     if to_run or executor is not None:  # the local pool only when something runs
         executor = executor or local_pool(config, machine)
@@ -144,7 +168,8 @@ def execute_stage(
         docgen_metadata(result.nb)["provenance"] = from_dict(provenance_of(result))
         key = result.key or planned.key  # a worker's key holds its own environment
         if cache is not None and key is not None:
-            warning = cache.store(key, project_path(job.path, config.root), result.nb)
+            rel = project_path(job.path, config.root)
+            warning = cache.store(key, rel, result.nb, record_duration)
             if warning:  # the site is still right; only the next build is slower
                 listener.warn(warning)
         runs[i] = finished_run(
@@ -155,6 +180,4 @@ def execute_stage(
             kernel_wait=result.kernel_wait,
             warnings=result.warnings,
         )
-    if problems:
-        raise BuildFailed([problems[i] for i in sorted(problems)])
-    return [runs[i] for i in sorted(runs)]
+    return runs, problems

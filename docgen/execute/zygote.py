@@ -28,6 +28,7 @@ dies (the zygote has PR_SET_PDEATHSIG too), it kills every child and exits.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import select
@@ -233,6 +234,9 @@ def main() -> None:
     answer = preload(list(setup.get("preload", [])), list(setup.get("optional", [])))
     _send(out, answer)
     if answer["ready"]:
+        # What is imported now is shared by every kernel: keep the collector from touching
+        # (and so copying) those pages in each child.
+        gc.freeze()
         serve(requests, out)
 
 

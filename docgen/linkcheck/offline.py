@@ -73,6 +73,7 @@ class _SiteChecker:
         pages: dict[str, ParsedPage],
         inventories: Sequence[Inventory],
         site_url: str = "",
+        repo_links: Callable[[str], Verdict | None] | None = None,
     ):
         self.site, self.files, self.dirs, self.pages = site, files, dirs, pages
         # Links into the site's public address (canonical links, a 404 page's absolute
@@ -80,6 +81,7 @@ class _SiteChecker:
         base = public_base(site_url)
         self.site_prefixes = (base, urlsplit(base).path or "/") if site_url else ()
         self.inventories = inventories
+        self.repo_links = repo_links
         self.targets: dict[tuple[str, str], str | Verdict] = {}
         self.external: dict[str, Verdict] = {}
 
@@ -119,6 +121,10 @@ class _SiteChecker:
         name = scheme.group(1).lower() if scheme else "https"
         if name not in ("http", "https"):
             return "unchecked", "", f"{name}: links are not checked"
+        if self.repo_links is not None:
+            verdict = self.repo_links(url)
+            if verdict is not None:
+                return verdict
         found = check_in_inventory("https:" + url if url[:2] == "//" else url, self.inventories)
         return found or ("unchecked", "external", "external (use --external to check it)")
 
@@ -194,10 +200,12 @@ def check_site(
     http: HttpOptions | None = None,
     log: Callable[[str], None] | None = None,
     site_url: str = "",
+    repo_links: Callable[[str], Verdict | None] | None = None,
 ) -> CheckReport:
     """Check every link of the built site in `site`; see the module docstring.
 
     `site_url` is the site's public address: links into it are checked against `site`.
+    `repo_links` gives the verdict on Colab and Binder links (see repolinks.py).
     `inventories` maps base URLs to objects.inv data; `nbdev` adds the installed nbdev
     indexes; `ignore` are regexes searched in each link; `external` requests every
     http(s) link, with `http`'s options.
@@ -221,7 +229,7 @@ def check_site(
                 continue
             pages[rel] = parse_page(html)
     known, warnings = load_inventories(inventories, nbdev)
-    checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known), site_url)
+    checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known), site_url, repo_links)
     ignored = _compile_ignores(ignore)
 
     add, check = results.append, checker.check

@@ -20,6 +20,9 @@ _CELL_MAGIC = re.compile(r"^\s*%%\w+")
 # nbdev's directives that take the whole cell off the page: nbdev's docs show neither the
 # module name nor internal code. (`#| export` cells stay: their code is the API's record.)
 _HIDING = ("hide", "exporti", "default_exp")
+# The setup cell of a page's downloadable notebooks (site/downloads.py): it installs what
+# the notebook needs elsewhere, so docgen neither runs nor shows it, should one come back.
+SETUP_TAG = "docgen-setup"
 
 @dataclass(frozen=True)
 class CellOptions:
@@ -125,8 +128,10 @@ def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
     return CellOptions(
         execute=cell.cell_type == "code"
         and "skip-execution" not in tags
+        and SETUP_TAG not in tags
         and not directive("eval", _is_false),
         show_cell="remove-cell" not in tags
+        and SETUP_TAG not in tags
         and not any(directive(name, _is_shown) for name in _HIDING)
         and not directive("include", _is_false),
         show_input="remove-input" not in tags and not directive("echo", _is_false),

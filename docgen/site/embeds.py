@@ -181,7 +181,7 @@ def page_embed(page: Page, project: str, version: str, site_url: str = "") -> di
             html = site_relative(cell, page.url)
             cells.append(
                 {
-                    "label": opened.group(2),
+                    "label": unescape(opened.group(2)),
                     "html": html,
                     "images": fragment_images(html, page.images),
                 }
@@ -230,7 +230,7 @@ def embed_files(
 def cell_labels(body: str) -> list[str]:
     """The labels of a page body's labelled cells (their anchors), in order."""
     return [
-        m.group(2)
+        unescape(m.group(2))
         for cell in _cells(body)
         if (m := _CELL_OPEN.match(cell)) is not None and m.group(2)
     ]
