@@ -90,6 +90,41 @@ def test_local_cluster_pages_equal_a_local_build(tmp_path: Path) -> None:
     assert f"Ran on CPU of {socket.gethostname()} " in html
 
 
+def test_a_workers_kernels_fork_from_one_zygote_that_dies_with_the_cluster(
+    tmp_path: Path,
+) -> None:
+    """Each task's kernel is a fork of the worker's zygote, kept from one task to the next;
+    closing the cluster leaves neither the zygote nor a kernel."""
+    records = [tmp_path / f"nb{n}.json" for n in range(2)]
+    for n, record in enumerate(records):
+        write_notebook(
+            tmp_path / "doc_nbs" / f"nb{n}.ipynb",
+            "import json",
+            ANCESTORS
+            + "parent = open(f'/proc/{os.getppid()}/cmdline').read()\n"
+            + f"json.dump([ancestors(), parent], open({str(record)!r}, 'w'))",
+        )
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.docgen.execute]\nworkers = 1\ncache = false\n"
+    )
+    build = subprocess.Popen(
+        [sys.executable, "-m", "docgen", "build", "--executor", "dask"],
+        cwd=tmp_path, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _, stderr = build.communicate(timeout=300)
+    assert build.returncode == 0, stderr
+    assert "one by one" not in stderr, stderr  # no fallback to plain kernel starts
+    chains, parents = zip(*(json.loads(record.read_text()) for record in records))
+    assert all("zygote.py" in parent for parent in parents), parents
+    kernels = {chain[0] for chain in chains}
+    zygotes = {chain[1] for chain in chains}
+    workers = {chain[2] for chain in chains}
+    assert len(kernels) == 2 and len(zygotes) == 1 and len(workers) == 1, chains
+    # kernel -> zygote -> the worker process, which the build's local cluster started
+    assert chains[0][3] == build.pid, chains
+    assert all(ends_soon(pid, 5) for pid in kernels | zygotes | workers)
+
+
 def test_ctrl_c_on_a_terminal_stops_a_local_cluster_quietly(tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group: the cluster's workers must leave it to docgen."""
     markers = [tmp_path / f"kernel{n}.pid" for n in range(2)]

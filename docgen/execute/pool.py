@@ -102,10 +102,10 @@ class _Kernels:
     """The kernels alive now, so that an interrupt can kill them all at once, the reaper
     of whatever their cells started, and what launches them."""
 
-    def __init__(self, launcher: Launcher | None = None) -> None:
+    def __init__(self, launcher: Launcher | None = None, reaper: Reaper | None = None) -> None:
         self.live: set[PoolKernel] = set()
         self.stopping = False
-        self.reaper = Reaper()
+        self.reaper = reaper or Reaper()
         self.launcher = launcher
 
     def kill_all(self) -> None:
@@ -206,6 +206,19 @@ async def _run_jobs(
         r if r is not None else ExecutionResult(None, 0.0, f"{job.path}: did not run")
         for r, job in zip(results, jobs, strict=True)
     ]
+
+
+async def run_hosted(
+    jobs: Sequence[Job],
+    options: PoolOptions,
+    listener: Listener,
+    new_kernel: KernelFactory,
+    reaper: Reaper | None = None,
+) -> list[ExecutionResult]:
+    """Run the jobs in the running event loop, which belongs to a host that outlives the run
+    (a Dask worker's): whatever launches `new_kernel`'s kernels is the host's to close, and
+    interrupts are the host's to handle (by killing the kernels)."""
+    return await _run_jobs(jobs, options, listener, _Kernels(reaper=reaper), new_kernel)
 
 
 def _loop_running() -> bool:

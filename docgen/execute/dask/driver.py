@@ -127,6 +127,7 @@ class DaskExecutor:
         self.client: Any = None
         self.cluster: Any = None
         self.gpus = False  # whether some worker offers a GPU resource
+        self.plugin = ""  # the name of the zygotes' worker plugin, once registered
 
     def start_local_cluster(self) -> None:
         import dask
@@ -152,15 +153,35 @@ class DaskExecutor:
                 ) from e
         self.client = distributed.Client(self.cluster, set_as_default=False)
 
+    def keep_zygotes(self) -> None:
+        """Give each worker a zygote that outlives the tasks (zygotes.py), once per build."""
+        if self.plugin or not self.config.fork_kernels:
+            return
+        from docgen.execute.dask.zygotes import PLUGIN_NAME, ZygotePlugin
+
+        self.client.register_plugin(ZygotePlugin(), name=PLUGIN_NAME)
+        self.plugin = PLUGIN_NAME
+
     def close(self) -> None:
+        if self.client is not None and self.plugin and self.cluster is None:
+            # A scheduler's workers outlive the build; their zygotes do not.
+            try:
+                self.client.unregister_worker_plugin(self.plugin)
+            except Exception:  # a worker gone, a lost connection: its zygote died with it
+                pass
+        self.plugin = ""
         if self.client is not None:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
         self.client = self.cluster = None
 
-    def task_of(self, job: Job) -> tuple[NotebookTask, bytes | None]:
-        """The job as a task for a worker, and the files it needs (None: a shared folder)."""
+    def task_of(
+        self, job: Job, first_cells: Sequence[str] = ()
+    ) -> tuple[NotebookTask, bytes | None]:
+        """The job as a task for a worker, and the files it needs (None: a shared folder).
+
+        `first_cells`: the build's first-cell imports, which the worker's zygote preloads."""
         from docgen.execute.dask.files import pack_files
 
         config = self.config
@@ -182,25 +203,39 @@ class DaskExecutor:
         options = PoolOptions(
             timeout=config.timeout,
             preload=tuple(config.preload),
+            fork_kernels=config.fork_kernels,
+            preload_first_cells=config.preload_first_cells,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),
             env=nbdev_test_env(config),
         )
         files = None if config.shared_path else pack_files(path, base, data)
-        return NotebookTask(job, str(base), options, key, config.shared_path), files
+        task = NotebookTask(
+            job, str(base), options, key, config.shared_path, tuple(first_cells)
+        )
+        return task, files
 
     def run(self, jobs: Sequence[Job], listener: Listener) -> list[ExecutionResult]:
         if not jobs:
             return []
         tasks: list[tuple[NotebookTask, bytes | None]] = []
         results: list[ExecutionResult | None] = [None] * len(jobs)
+        first_cells: list[str] = []
+        if self.config.fork_kernels and self.config.preload_first_cells:
+            from docgen.execute.preloads import preload_modules
+
+            # The same list for every task: each worker keeps one zygote for the build.
+            first_cells = preload_modules(
+                self.config.preload, ((job.nb, job.path.parent) for job in jobs)
+            )
         for i, job in enumerate(jobs):
             try:
-                tasks.append(self.task_of(job))
+                tasks.append(self.task_of(job, first_cells))
             except DocgenError as e:
                 results[i] = ExecutionResult(None, 0.0, str(e))
         if self.client is None:
             self.start_local_cluster()
+        self.keep_zygotes()
         futures: dict[int, Any] = {}
         try:
             with _stop_signals():
@@ -226,6 +261,7 @@ class DaskExecutor:
         from docgen.execute.dask.task import run_notebook
 
         by_path = {str(job.path): job.path for job in jobs}
+        warned: set[str] = set()
 
         def on_progress(event: Any) -> None:
             _, message = event
@@ -236,6 +272,9 @@ class DaskExecutor:
                 listener.started(path)
             elif message["event"] == "cell":
                 listener.cell(path, message["index"], message["count"])
+            elif message["event"] == "warn" and message["message"] not in warned:
+                warned.add(message["message"])  # each worker's zygote says it once
+                listener.warn(message["message"])
 
         self.client.subscribe_topic(PROGRESS_TOPIC, on_progress)
         pending = iter(tasks)

@@ -55,6 +55,8 @@ class NotebookTask:
     options: PoolOptions  # timeout, preload, ... (workers and GPUs are the worker's own)
     key: KeyParts | None  # None when the cache is off
     shared: bool  # the worker sees the project at `root`; otherwise `files` are sent
+    # The build's first-cell imports, for the worker's zygote (preloads.preload_modules).
+    first_cells: tuple[str, ...] = ()
 
 
 def worker_identity() -> dict[str, str]:
@@ -98,10 +100,12 @@ class _Watched:
     def __init__(self) -> None:
         self.kernels: list[PoolKernel] = []
 
-    def __call__(self, name: str, path: Path, env: dict[str, str], reaper: Reaper) -> PoolKernel:
+    def __call__(
+        self, name: str, path: Path, env: dict[str, str], reaper: Reaper, zygotes: Any = None
+    ) -> PoolKernel:
         from docgen.execute.kernel import Kernel
 
-        kernel = Kernel(name, path, env, reaper)
+        kernel = Kernel(name, path, env, reaper, zygotes)
         self.kernels.append(kernel)
         return kernel
 
@@ -145,12 +149,14 @@ class _Progress:
         pass  # the driver tells its listener when the result arrives
 
     def warn(self, message: str) -> None:
-        pass  # warnings travel in the result
+        self.log(PROGRESS_TOPIC, {"path": self.path, "event": "warn", "message": message})
 
 
 def run_notebook(task: NotebookTask, files: bytes | None) -> ExecutionResult:
     """Run `task`'s notebook on this worker (`files`: packed by files.pack_files)."""
     from distributed import get_worker
+
+    from docgen.execute.dask.zygotes import worker_zygotes
 
     identity = worker_identity()
     worker = get_worker()
@@ -170,8 +176,9 @@ def run_notebook(task: NotebookTask, files: bytes | None) -> ExecutionResult:
         env = tuple((k, v.replace(task.root, str(here))) for k, v in task.options.env)
         options = dataclasses.replace(task.options, workers=1, warm_kernels=0, gpus=gpus, env=env)
         factory = _Watched()
-        pool = LocalPool(options, factory)
         job = Job(task.job.nb, local_path, task.job.kernel_name)
+        host = worker_zygotes(worker)
+        progress = _Progress(task.job.path, worker.log_event)
         cancelled = _task_cancelled()
         done = threading.Event()
 
@@ -184,7 +191,13 @@ def run_notebook(task: NotebookTask, files: bytes | None) -> ExecutionResult:
         watcher = threading.Thread(target=watch, name="docgen-kernel-watch", daemon=True)
         watcher.start()
         try:
-            (result,) = pool.run([job], _Progress(task.job.path, worker.log_event))
+            if host is not None:  # the worker's zygote, kept from task to task
+                kernel_env = {**os.environ, **dict(options.env)}
+                (result,) = host.run(
+                    [job], options, task.first_cells, kernel_env, progress, factory
+                )
+            else:
+                (result,) = LocalPool(options, factory).run([job], progress)
         finally:
             done.set()
             watcher.join()
