@@ -55,7 +55,7 @@ def without_provenance(files: dict[str, bytes]) -> dict[str, bytes]:
             data = re.sub(rb'<p class="provenance">[^<]*</p>', b"", data)
         elif name.endswith(".ipynb"):
             nb = json.loads(data)
-            nb["metadata"]["docgen"].pop("provenance")
+            nb["metadata"].get("docgen", {}).pop("provenance", None)  # downloads have none
             data = json.dumps(nb, sort_keys=True).encode()
         kept[name] = data
     return kept
