@@ -12,9 +12,10 @@ executors get the same jobs, in this process, with the cache on and every notebo
   started before the clock (its start-up is printed on its own line); each worker forks
   its kernels from a zygote of its own, started by its first task.
 
-Printed: the ratio of Dask to the local pool with forked kernels (goal: at most 1.2x), the per-notebook dispatch overhead
-(the extra seconds per notebook, counted over the workers running at once), the round trip
-of an empty task, and both whole `docgen build --force` commands, cluster start included.
+Printed: the ratio of Dask to the local pool with forked kernels (goal: at most 1.2x), the
+per-notebook dispatch overhead (the extra seconds per notebook, counted over the workers
+running at once), the round trip of an empty task, and both whole `docgen build --force`
+commands, cluster start included.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_a_workers_kernels_fork_from_one_zygote_that_dies_with_the_cluster(
     _, stderr = build.communicate(timeout=300)
     assert build.returncode == 0, stderr
     assert "one by one" not in stderr, stderr  # no fallback to plain kernel starts
-    chains, parents = zip(*(json.loads(record.read_text()) for record in records))
+    chains, parents = zip(*(json.loads(record.read_text()) for record in records), strict=True)
     assert all("zygote.py" in parent for parent in parents), parents
     kernels = {chain[0] for chain in chains}
     zygotes = {chain[1] for chain in chains}
