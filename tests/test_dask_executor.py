@@ -449,3 +449,55 @@ def test_a_worker_killed_mid_notebook_is_retried_on_another(
     assert second & cluster.worker_pids()  # the other worker
     assert cluster.workers[name].pid not in second
     assert ends_soon(kernel), "the kernel outlived its worker"
+
+
+def test_a_workers_zygote_is_replaced_when_the_preloads_or_the_environment_change(
+    tmp_path: Path,
+) -> None:
+    """The same preloads and environment: the same zygote; others: a new one, and the old one
+    ends once its tasks are done. Closing (the worker's teardown) ends the last one."""
+    from docgen.execute.dask.task import _Watched
+    from docgen.execute.dask.zygotes import WorkerZygotes
+    from docgen.execute.executor import Job, Silent
+    from docgen.execute.pool import PoolOptions
+    from docgen.notebooks.read import read_notebook
+
+    record = tmp_path / "parent.txt"
+    path = write_notebook(
+        tmp_path / "nb.ipynb",
+        f"import os\nopen({str(record)!r}, 'w').write(str(os.getppid()))",
+    )
+    job = Job(read_notebook(path), path, "python3")
+    options = PoolOptions(timeout=60)
+    host = WorkerZygotes()
+
+    def zygote_of(optional: list[str], env: dict[str, str]) -> int:
+        (result,) = host.run([job], options, optional, env, Silent(), _Watched())
+        assert result.error is None, result.error
+        return int(record.read_text())
+
+    try:
+        first = zygote_of(["json"], dict(os.environ))
+        assert zygote_of(["json"], dict(os.environ)) == first
+        other_preload = zygote_of(["json", "csv"], dict(os.environ))
+        assert other_preload != first and ends_soon(first)
+        other_env = zygote_of(["json", "csv"], {**os.environ, "DOCGEN_TEST_ENV": "1"})
+        assert other_env != other_preload and ends_soon(other_preload)
+        assert "zygote.py" in Path(f"/proc/{other_env}/cmdline").read_text()
+    finally:
+        host.close()
+    assert ends_soon(other_env, 5)
+    assert not host.thread.is_alive()
+
+
+def test_a_workers_zygote_that_cannot_serve_warns_the_build_once(tmp_path: Path) -> None:
+    for n in range(2):
+        write_notebook(tmp_path / "doc_nbs" / f"nb{n}.ipynb", f"print({n})")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.docgen.execute]\nworkers = 1\ncache = false\n"
+        'preload = ["docgen_no_such_module"]\n'
+    )
+    done = run_docgen("build", "--executor", "dask", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("kernels start one by one") == 1, done.stderr
+    assert "docgen_no_such_module" in done.stderr

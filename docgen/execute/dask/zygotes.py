@@ -95,7 +95,7 @@ class WorkerZygotes:
         self.lock = threading.Lock()
         self.current: _Generation | None = None
         self.generations: list[_Generation] = []
-        self.listeners: set[Listener] = set()
+        self.listeners: list[Listener] = []  # those of the tasks running now
         self.closed = False
         self.thread = threading.Thread(target=self._serve, name="docgen-zygotes", daemon=True)
         self.thread.start()
@@ -120,7 +120,7 @@ class WorkerZygotes:
                 self.generations.append(self.current)
             generation = self.current
             generation.users += 1
-            self.listeners.add(listener)
+            self.listeners.append(listener)
         for message in generation.heard:
             listener.warn(message)
         return generation
@@ -128,7 +128,8 @@ class WorkerZygotes:
     def _release(self, generation: _Generation, listener: Listener) -> None:
         with self.lock:
             generation.users -= 1
-            self.listeners.discard(listener)
+            # by identity: two listeners may compare equal
+            self.listeners = [known for known in self.listeners if known is not listener]
             self._close_if_unused(generation)
 
     def _close_if_unused(self, generation: _Generation) -> None:
@@ -168,6 +169,7 @@ class WorkerZygotes:
             generations, self.generations, self.current = self.generations, [], None
         for generation in generations:
             generation.zygotes.kill()
+            generation.zygotes.close()  # its pipes; the zygote is dead already
 
         async def cancel_all() -> None:
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
