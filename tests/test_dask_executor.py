@@ -501,3 +501,30 @@ def test_a_workers_zygote_that_cannot_serve_warns_the_build_once(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("kernels start one by one") == 1, done.stderr
     assert "docgen_no_such_module" in done.stderr
+
+
+def zygotes_under(parents: set[int]) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_text()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) in parents and "zygote.py" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_schedulers_workers_keep_no_zygote_after_the_build(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Workers outlive the build; the zygotes they forked its kernels from do not."""
+    project(tmp_path, ("index.ipynb", [ANCESTORS, "print('PIDS', ancestors())"]))
+    done = run_docgen("build", "--scheduler", cluster.address, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "site" / "index.html").read_text()
+    pids = [int(p) for p in re.search(r"PIDS \[([\d, ]+)\]", html).group(1).split(", ")]
+    assert pids[2] in cluster.worker_pids(), pids  # kernel -> zygote -> worker
+    assert ends_soon(pids[1]), pids
+    assert zygotes_under(cluster.worker_pids()) == []
