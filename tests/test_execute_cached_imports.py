@@ -99,3 +99,38 @@ def test_the_kept_imports_of_a_notebook_are_those_its_cells_import(tmp_path: Pat
     assert cache.cell_imports(code) == cell_imports(code)
     cache.keep_imports()
     assert json.loads(kept.read_text()) == [["helper", 0], ["json", 0], ["tool", 0]]
+
+
+@pytest.mark.kernel
+def test_the_command_never_imports_rfc3987_syntax(tmp_path: Path) -> None:
+    """Installed beside JupyterLab, rfc3987-syntax takes seconds to import, and jsonschema
+    imports it only for a string format notebooks do not use: neither the command nor the
+    child process that writes the pages' scripts loads it, although both import nbformat."""
+    fake = tmp_path / "fake"
+    marker = tmp_path / "imported"
+    (fake / "rfc3987_syntax").mkdir(parents=True)
+    (fake / "rfc3987_syntax" / "__init__.py").write_text(
+        f"open({str(marker)!r}, 'a').write('imported\\n')\n"
+        "def is_valid_syntax(*args, **kwargs):\n    return True\n"
+    )
+    project = tmp_path / "project"
+    (project / "pyproject.toml").parent.mkdir()
+    (project / "pyproject.toml").write_text("[tool.docgen]\n")
+    write_notebook(project / "doc_nbs" / "index.ipynb", "md:# Index", "print(1)")
+    repo = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), str(fake)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "docgen", "build"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (project / "site" / "index.py").is_file()  # the script-writing child ran
+    assert not marker.exists()
+    # The fake is importable: a plain import of jsonschema in the same environment loads it.
+    check = [sys.executable, "-c", "import jsonschema._format"]
+    subprocess.run(check, env=env, check=True, timeout=60)
+    assert marker.read_text() == "imported\n"

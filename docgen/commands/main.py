@@ -22,6 +22,7 @@ from docgen.commands.open import _add_open
 from docgen.commands.render import _add_render
 from docgen.commands.serve import _add_serve
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
+from docgen.notebooks.node import skip_iri_grammar
 from docgen.words import counted
 
 
@@ -56,6 +57,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_iri_grammar()
     args = parser().parse_args(argv)
     # SIGTERM and SIGHUP, like Ctrl-C, unwind the build: kernels and what they started are
     # ended, temporary folders removed.

@@ -9,7 +9,20 @@ validated before needs none of that: `loads_v4` gives the same `NotebookNode` da
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
+
+
+def skip_iri_grammar() -> None:
+    """Keep jsonschema from importing rfc3987-syntax in this process.
+
+    jsonschema imports it, when installed (jupyter_server's event schemas bring it in), only to
+    check the `iri` string format, and it compiles a grammar for seconds at import. Notebook
+    schemas use no such format. jsonschema skips the checker when the import fails, which a
+    `None` in `sys.modules` makes it do. Called by docgen's own processes only (the command and
+    its child processes), never by `docgen.build` inside a user's program.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 class NotebookNode(dict):

@@ -233,6 +233,10 @@ def page_downloads(
 if __name__ == "__main__":  # export_scripts' child: JSON list of notebooks in, of scripts out
     import os
 
+    from docgen.notebooks.node import skip_iri_grammar
+
+    skip_iri_grammar()
+
     paths = [os.environ.get("JUPYTER_PATH", ""), *_nbconvert_data()]
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
     notebooks = json.loads(sys.stdin.buffer.read())
