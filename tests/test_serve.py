@@ -264,7 +264,8 @@ def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> N
     root = project(tmp_path)
     write_notebook(
         root / "nbs" / "slow.ipynb",
-        "import os, pathlib, time\n"
+        "import os, pathlib, subprocess, time\n"
+        "subprocess.Popen(['sleep', '300'])  # a process of the kernel's own\n"
         "pathlib.Path('../kernel.pid').write_text(str(os.getpid()))\n"
         "time.sleep(120)",
     )
@@ -274,13 +275,32 @@ def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> N
     pid_file = root / "kernel.pid"
     server.wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the kernel's pid")
     kernel = int(pid_file.read_text())
+    family = _descendants(server.process.pid)
+    assert kernel in family
     assert server.stop() == 0, "".join(server.err)
     deadline = time.monotonic() + 5
-    while _alive(kernel) and time.monotonic() < deadline:
+    while any(map(_alive, family)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(kernel)
+    assert [pid for pid in family if _alive(pid)] == []  # kernels, their children, all
     assert list((tmp_path / "tmp").iterdir()) == []
     assert "Traceback" not in "".join(server.err)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process started by `pid`, and by those, and so on."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -384,15 +404,17 @@ def test_broken_notebook_shows_an_overlay_until_fixed(tmp_path: Path, serve, pag
 @pytest.mark.kernel
 def test_code_edit_reruns_only_that_notebook(tmp_path: Path, serve, page) -> None:
     root = project(tmp_path)
-    write_notebook(root / "nbs" / "a.ipynb", "md:# A", "import time\ntime.sleep(1.5)\nprint(6*7)")
-    write_notebook(root / "nbs" / "b.ipynb", "md:# B", "print('b' * 3)")
+    slow = "import time\ntime.sleep(1.5)\n"
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", slow + counting("a", "6*7"))
+    write_notebook(root / "nbs" / "b.ipynb", "md:# B", counting("b", "'b' * 3"))
     server = serve(root)
     server.wait_builds(1, timeout=120)
+    assert starts(root) == ["a", "b"]
     ran = [line for line in server.err if line.startswith("ran ")]
     assert sorted(line.split()[1] for line in ran) == ["nbs/a.ipynb", "nbs/b.ipynb"]
     open_live(page, server, "a.html")
     assert "42" in page.inner_text("main")
-    write_notebook(root / "nbs" / "a.ipynb", "md:# A", "import time\ntime.sleep(1.5)\nprint(6*8)")
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", slow + counting("a", "6*8"))
     page.locator("#docgen-serve-running").wait_for(state="visible", timeout=20_000)
     assert "42" in page.inner_text("main")  # the old outputs stay while it runs
     page.wait_for_function(
@@ -401,6 +423,7 @@ def test_code_edit_reruns_only_that_notebook(tmp_path: Path, serve, page) -> Non
     server.wait_builds(2)
     ran = [line.split()[1] for line in server.err if line.startswith("ran ")]
     assert ran.count("nbs/a.ipynb") == 2 and ran.count("nbs/b.ipynb") == 1
+    assert starts(root) == ["a", "a", "b"]  # the kernels' own count
     assert page.locator("#docgen-serve-running").count() == 0
 
 

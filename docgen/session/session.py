@@ -75,6 +75,7 @@ class BuildSession:
         self._wrapped: dict[str, tuple[str, bytes]] = {}  # page URL -> (key, its HTML)
         self.search_memo: SearchMemo = {}  # see search.index_data
         self._environments: dict[str, jinja2.Environment] = {}  # templates folder -> its own
+        self._api_pages: tuple[str, list[tuple[Source, Any]]] | None = None  # (key, pages)
 
     @classmethod
     def beside_cache(cls, config: Config) -> BuildSession:
@@ -153,6 +154,18 @@ class BuildSession:
         warn: Warn,
     ) -> list[tuple[Source, Any]]:
         """The generated API pages `make` returns, reused while `key` holds."""
+        if self._api_pages is not None and self._api_pages[0] == key:
+            return self._api_pages[1]  # read from the store once per process, not per build
+        pages = self._stored_api_pages(make, key, warn)
+        self._api_pages = (key, pages)
+        return pages
+
+    def _stored_api_pages(
+        self,
+        make: Callable[[], list[tuple[Source, Any]]],
+        key: str,
+        warn: Warn,
+    ) -> list[tuple[Source, Any]]:
         entry = self.store.load("api", "pages", warn)
         if isinstance(entry, dict) and entry.get("key") == key:
             try:
