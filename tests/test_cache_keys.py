@@ -158,3 +158,20 @@ def test_env_keys_are_in_the_key_and_other_variables_are_not(
     monkeypatch.delenv("DOCGEN_TEST_DECLARED")
     report, html = build_in(tmp_path)
     assert report.executed == 1 and "declared None" in html
+
+
+def test_a_documented_package_inside_the_project_is_left_to_the_notebooks_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit to it runs again only the notebooks that import it (their keys follow it);
+    one outside the project is in every notebook's key, through the environment."""
+    from docgen.execute.cache import environment_fingerprint
+
+    inside, outside = tmp_path / "proj", tmp_path / "elsewhere"
+    for folder, name in ((inside, "inpkg"), (outside, "outpkg")):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text("X = 1\n")
+        monkeypatch.syspath_prepend(str(folder))
+    fingerprint = environment_fingerprint([], ["inpkg", "outpkg"], inside)
+    assert "source:outpkg" in fingerprint and "source:inpkg" not in fingerprint
+    assert "source:inpkg" in environment_fingerprint([], ["inpkg"])  # no root: as before
