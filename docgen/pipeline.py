@@ -217,7 +217,11 @@ def _build(
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
-    generated = site_symbol_files(pages, index, config, version)
+    listed = [[p.url, p.title, [[h.anchor, h.text] for h in p.headings]] for p in pages]
+    generated = session.symbol_files(
+        digest([index_key, config.title, version, listed]),
+        lambda: site_symbol_files(pages, index, config, version),
+    )
     report = None
     if runs:
         from docgen.execute.stage import worker_count

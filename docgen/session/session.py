@@ -76,6 +76,7 @@ class BuildSession:
         self.search_memo: SearchMemo = {}  # see search.index_data
         self._environments: dict[str, jinja2.Environment] = {}  # templates folder -> its own
         self._api_pages: tuple[str, list[tuple[Source, Any]]] | None = None  # (key, pages)
+        self._symbol_files: tuple[str, dict[str, bytes]] | None = None  # (key, files)
 
     @classmethod
     def beside_cache(cls, config: Config) -> BuildSession:
@@ -256,6 +257,13 @@ class BuildSession:
         html = wrap()
         self._wrapped[page.url] = (key, html)
         return html
+
+    def symbol_files(self, key: str, make: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
+        """objects.inv and symbols.json (see `publish.site_symbol_files`), made again only
+        when `key` (the symbol index, and every page's URL, title and headings) changed."""
+        if self._symbol_files is None or self._symbol_files[0] != key:
+            self._symbol_files = (key, make())
+        return dict(self._symbol_files[1])
 
     def template_environment(self, templates: Path | None) -> jinja2.Environment:
         """The theme's templates, and those of the folder `templates`, compiled once (Jinja
