@@ -4,7 +4,8 @@ Each rebuild passes the same in-memory `BuildSession`, so a prose edit re-render
 page and runs no kernel, and the execution cache re-runs only the notebooks whose code
 changed. Builds run in the main thread while the server keeps serving the last good site;
 a failed build leaves that site served and shows its message on the open pages.
-`site/` is never written.
+`site/` is never written. `PAGE ...` limits which notebooks run; a GPU notebook runs only when
+its page's run button asks (see serve/live.py).
 """
 
 from __future__ import annotations

@@ -13,6 +13,11 @@ It holds, each under a key of everything its value depends on:
 - each page's highlighted code cells, keyed by their source, lexer and link context;
 - the digests of notebook files known to be valid (see notebooks/read.py).
 
+In memory only, for the builds of one process (a preview server): each page wrapped in the
+theme, reused while its body's key, its neighbours and the sidebar (every page's title and
+path) are unchanged; each page's search words; the compiled templates; objects.inv and
+symbols.json; the generated API pages as read from the store.
+
 A page's body depends on other pages only through the symbol index (where `show_doc`
 placed each name) and the list of notebooks (links to `x.ipynb`): links to another page's
 heading are written as they are, without looking at that page. So a prose edit, even one
