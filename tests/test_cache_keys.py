@@ -175,3 +175,19 @@ def test_a_documented_package_inside_the_project_is_left_to_the_notebooks_keys(
     fingerprint = environment_fingerprint([], ["inpkg", "outpkg"], inside)
     assert "source:outpkg" in fingerprint and "source:inpkg" not in fingerprint
     assert "source:inpkg" in environment_fingerprint([], ["inpkg"])  # no root: as before
+
+
+def test_a_shell_command_named_after_a_project_package_counts_as_importing_it(
+    tmp_path: Path,
+) -> None:
+    """`!mylib build` runs the project's package: an edit to it runs the notebook again."""
+    write(tmp_path / "mylib" / "__init__.py", "X = 1\n")
+    write(tmp_path / "mylib" / "__main__.py", "")
+    files = ["mylib/__init__.py", "mylib/__main__.py"]
+    assert list(digests(tmp_path, "!mylib build --out x")) == files
+    assert list(digests(tmp_path, "!python -m mylib")) == files
+    assert list(digests(tmp_path, "%%bash\ncd .. && mylib check | head")) == files
+    write(tmp_path / "my_lib" / "__init__.py")
+    assert list(digests(tmp_path, "!my-lib build")) == ["my_lib/__init__.py"]  # as scripts are
+    for unrelated in ["!ls mylib", "x = 1 != 2  # mylib", "# !mylib\nprint(1)", "!pip list"]:
+        assert digests(tmp_path, unrelated) == {}, unrelated
