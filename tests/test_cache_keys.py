@@ -186,6 +186,9 @@ def test_a_shell_command_named_after_a_project_package_counts_as_importing_it(
     files = ["mylib/__init__.py", "mylib/__main__.py"]
     assert list(digests(tmp_path, "!mylib build --out x")) == files
     assert list(digests(tmp_path, "!python -m mylib")) == files
+    run = 'subprocess.run([sys.executable, "-m", "mylib", "build"])'
+    assert list(digests(tmp_path, "import subprocess, sys\n" + run)) == files
+    assert list(digests(tmp_path, "os.system('python3 -m mylib check')")) == files
     assert list(digests(tmp_path, "%%bash\ncd .. && mylib check | head")) == files
     write(tmp_path / "my_lib" / "__init__.py")
     assert list(digests(tmp_path, "!my-lib build")) == ["my_lib/__init__.py"]  # as scripts are

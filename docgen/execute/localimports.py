@@ -135,14 +135,21 @@ def _digest(path: Path) -> str:
 _SHELL_CELL = re.compile(r"^\s*%%(?:bash|sh|script\s+\S*sh)\b")
 _SHELL_LINE = re.compile(r"^\s*!+")
 _COMMAND = re.compile(r"(?:python3?\s+-m\s+)?([A-Za-z_][\w-]*)")
+# `[sys.executable, "-m", "mylib", ...]` and "python -m mylib" in Python code
+_RUN_MODULE = re.compile(
+    r"""['"]-m['"]\s*,\s*['"]([A-Za-z_]\w*)|\bpython3?\s+-m\s+([A-Za-z_]\w*)"""
+)
 
 
 def shell_commands(cells: Iterable[str]) -> set[str]:
-    """The module names of the commands the cells' shell lines (`!cmd`, and the lines of a
-    `%%bash` or `%%sh` cell) start with: `!mylib build` and `!python -m mylib` give `mylib`
-    (a `-` read as `_`, as console scripts are named)."""
+    """The module names of the commands the cells run: those their shell lines (`!cmd`, and
+    the lines of a `%%bash` or `%%sh` cell) start with, where `!mylib build` and
+    `!python -m mylib` give `mylib` (a `-` read as `_`, as console scripts are named), and
+    the modules Python code runs with `-m` (`[sys.executable, "-m", "mylib"]`)."""
     names: set[str] = set()
     for source in cells:
+        if "-m" in source:
+            names.update(a or b for a, b in _RUN_MODULE.findall(source))
         if "!" not in source and "%%" not in source:
             continue
         lines = source.splitlines()
