@@ -5,6 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+# bench/nbdev.py: an nbdev project, the Python with nbdev installed, and the notebooks
+# that need the network (see the corpus's README).
+NBDEV_CORPUS ?= ../shared/corpora/nbdev
+NBDEV_PY ?= $(PY)
+NBDEV_EXCLUDE ?= $(foreach nb,api/01_config api/05_doclinks api/18_release api/19_diff \
+	tutorials/git_friendly_jupyter,--exclude $(nb).ipynb)
 
 .PHONY: docs test lint linkcheck serve bench clean venv browser
 
@@ -53,6 +59,8 @@ bench: $(STAMP) browser docs
 	$(PY) bench/incremental.py
 	$(PY) bench/exec.py
 	$(PY) bench/serve.py
+	@if [ -d $(NBDEV_CORPUS) ]; then $(NBDEV_PY) bench/nbdev.py $(NBDEV_CORPUS) $(NBDEV_EXCLUDE); \
+	else echo "bench/nbdev.py: no nbdev project at $(NBDEV_CORPUS) (set NBDEV_CORPUS)"; fi
 
 clean:
 	rm -rf site .docgen_cache

@@ -15,13 +15,28 @@ import torch, in 4 folders):
   build outside the timed ones) and prints it next to the site's page count: that, not the
   wording of a goal, says what the figure covers. Goal: 0.5 s.
 
+- runners side by side (`--runners`): on the same notebooks, a serial nbclient loop, docgen's
+  execute stage with kernels started one by one (`fork_kernels = false`), the same with
+  kernels forked from a zygote, and `nbdev-test --n-workers N`; on the 20 torch notebooks
+  and, with `--nbdev CORPUS`, on a copy of the nbdev repository (without the 5 notebooks that
+  need the network). Each corpus runs with the Python of `--python` (one that has nbdev,
+  nbdev-test and torch installed; docgen comes from this checkout). Goal: the zygote within
+  1.5x of nbdev-test.
+- per-cell overhead (`--runners`): 300 `pass` cells on one idle kernel, through a bare
+  jupyter-client loop (send, wait for the reply and the idle status), nbclient, and docgen's
+  kernel loop. Goal: docgen's loop within 1 ms per cell of the bare loop.
+
     python bench/exec.py [--notebooks 20] [--workers 2] [--keep DIR]
+    python bench/exec.py --runners [--python /venv/bin/python] [--nbdev ../shared/corpora/nbdev]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -35,7 +50,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 from docgen.config import load_config  # noqa: E402
 from docgen.pipeline import build  # noqa: E402
@@ -155,27 +171,231 @@ def line(label: str, seconds: float, note: str = "") -> None:
     print(f"  {label:<40} {seconds:7.2f} s  {note}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--notebooks", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--keep", type=Path, help="build the project here and leave it")
-    args = parser.parse_args()
-    root = args.keep or Path(tempfile.mkdtemp(prefix="docgen-bench-exec-"))
-    root.mkdir(parents=True, exist_ok=True)
-    paths = make_project(root, args.notebooks, args.workers)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    w = args.workers
-    print(f"{args.notebooks} notebooks that import torch; {cpus} CPU cores; workers = {w}")
+# The notebooks docgen would run, read and prepared as docgen prepares them, then run one
+# of three ways; prints {"seconds", "notebooks", "failed", "warnings"} as JSON.
+RUNNER = """
+import dataclasses, json, os, sys, time
+from pathlib import Path
+from docgen.config import load_config
+from docgen.errors import BuildFailed
+from docgen.execute.kernel import _as_tags
+from docgen.execute.stage import detect_machine, execute_stage, nbdev_test_env
+from docgen.pipeline import as_nbdev_test_runs, discover_notebooks, excluded_folders, read_notebook
+root, how, workers = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+config = dataclasses.replace(
+    load_config(cwd=root), fork_kernels=how == "zygote", cache=False, workers=workers
+)
+sources = discover_notebooks(
+    config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev
+)
+notebooks = [read_notebook(s.path) for s in sources]
+if config.nbdev:
+    notebooks = [as_nbdev_test_runs(nb, config.skip_flags) for nb in notebooks]
+warnings, failed, ran = [], 0, 0
+start = time.perf_counter()
+if how == "serial":  # the notebooks docgen's plan runs, one nbclient call each
+    from nbclient import NotebookClient
+    from docgen.execute.plan import plan_execution
+    os.environ.update(dict(nbdev_test_env(config)))
+    for planned in plan_execution(sources, notebooks, config, detect_machine(config), None).to_run:
+        nb, path = planned.job.nb, planned.job.path
+        _as_tags(nb)
+        ran += 1
+        try:
+            folder = {"metadata": {"path": str(path.parent)}}
+            NotebookClient(nb, timeout=600, kernel_name="python3", resources=folder,
+                           skip_cells_with_tag="skip-execution").execute()
+        except Exception:
+            failed += 1
+else:
+    class Listener:
+        def started(self, path): pass
+        def cell(self, path, index, count): pass
+        def finished(self, path, status, seconds):
+            global ran
+            ran += status.name in ("RAN", "FAILED")
+        def warn(self, message): warnings.append(message)
+    try:
+        execute_stage(sources, notebooks, config, detect_machine(config), Listener())
+    except BuildFailed as e:
+        failed = len(e.problems)
+print(json.dumps({"seconds": time.perf_counter() - start, "notebooks": ran, "failed": failed,
+                  "warnings": warnings}))
+"""
+NBDEV_NEEDS_NETWORK = ("01_config", "05_doclinks", "18_release", "19_diff", "git_friendly_jupyter")
+ZYGOTE_GOAL = 1.5  # at most this many times nbdev-test's time
+PER_CELL_GOAL_MS = 1.0  # docgen's loop over the bare jupyter-client loop, per cell
 
+
+def run_docgen_runner(python: Path, root: Path, how: str, workers: int) -> dict:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [str(python), "-c", RUNNER, str(root), how, str(workers)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_nbdev_test(python: Path, root: Path, workers: int, skip: tuple[str, ...]) -> float:
+    """Seconds of `nbdev-test --n-workers N` (its failures are the same notebooks')."""
+    pattern = "|".join(["^[_.]", *(re.escape(s) for s in skip)])
+    start = time.perf_counter()
+    subprocess.run(
+        [str(python.parent / "nbdev-test"), "--n-workers", str(workers), "--skip-file-re", pattern],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def nbdev_copy(corpus: Path, workers: int) -> Path:
+    """The nbdev repository, copied (notebooks are never run in place), configured for docgen."""
+    root = Path(tempfile.mkdtemp(prefix="docgen-bench-nbdev-")) / "nbdev"
+    shutil.copytree(corpus, root, ignore=shutil.ignore_patterns(".git", ".docgen_cache", "_docs"))
+    excluded = ", ".join(f'"**/{name}.ipynb"' for name in NBDEV_NEEDS_NETWORK)
+    with open(root / "pyproject.toml", "a") as f:
+        f.write(f"\n[tool.docgen.execute]\nexclude = [{excluded}]\nworkers = {workers}\n")
+    return root
+
+
+def with_nbdev_config(root: Path) -> None:
+    """What nbdev-test needs to run the torch notebooks: an nbdev project table."""
+    with open(root / "pyproject.toml", "a") as f:
+        f.write('[project]\nname = "bench"\nversion = "0.0.1"\n')
+        f.write('[tool.nbdev]\nnbs_path = "doc_nbs"\n')
+
+
+def compare_runners(torch_root: Path, nbdev: Path | None, python: Path, workers: int) -> None:
+    print(f"runners side by side (Python: {python}):")
+    corpora = [("20 torch notebooks", torch_root, ())]
+    with_nbdev_config(torch_root)
+    if nbdev is not None and nbdev.is_dir():
+        corpora.append(
+            (
+                f"nbdev ({nbdev.name}, 5 network notebooks left out)",
+                nbdev_copy(nbdev, workers),
+                NBDEV_NEEDS_NETWORK,
+            )
+        )
+    else:
+        print(f"  (no nbdev corpus at {nbdev}: pass --nbdev)")
+    for label, root, skip in corpora:
+        print(f"  {label}:")
+        runs = {
+            how: run_docgen_runner(python, root, how, workers)
+            for how in ("serial", "launch", "zygote")
+        }
+        nbdev_test = run_nbdev_test(python, root, workers, skip)
+        serial = runs["serial"]["seconds"]
+        names = {
+            "serial": "nbclient, serial",
+            "launch": f"docgen, {workers} workers, one by one",
+            "zygote": f"docgen, {workers} workers, zygote",
+        }
+        for how, run in runs.items():
+            failed = f", {run['failed']} failed" if run["failed"] else ""
+            line(
+                names[how],
+                run["seconds"],
+                f"{serial / run['seconds']:.2f}x serial, {run['seconds'] / nbdev_test:.2f}x "
+                f"nbdev-test ({run['notebooks']} notebooks{failed})",
+            )
+            for warning in run["warnings"]:
+                print(f"      warning: {warning}")
+        line(f"nbdev-test --n-workers {workers}", nbdev_test, f"{serial / nbdev_test:.2f}x serial")
+        ratio = runs["zygote"]["seconds"] / nbdev_test
+        verdict = "meets it" if ratio <= ZYGOTE_GOAL else "misses it"
+        print(f"    goal: zygote within {ZYGOTE_GOAL}x of nbdev-test: {ratio:.2f}x ({verdict})")
+
+
+async def _bare_loop(kc, cells: int) -> None:  # type: ignore[no-untyped-def]
+    """Send `pass`, wait for the reply and the idle status: the protocol's own cost."""
+    for _ in range(cells):
+        msg_id = kc.execute("pass")
+        replied = idle = False
+        while not replied:
+            reply = await kc.get_shell_msg(timeout=10)
+            replied = reply["parent_header"].get("msg_id") == msg_id
+        while not idle:
+            msg = await kc.get_iopub_msg(timeout=10)
+            idle = (
+                msg["parent_header"].get("msg_id") == msg_id
+                and msg["msg_type"] == "status"
+                and msg["content"]["execution_state"] == "idle"
+            )
+
+
+async def _per_cell(cells: int, rounds: int) -> dict[str, float]:
+    from nbclient import NotebookClient
+
+    from docgen.execute.kernel import Kernel
+
+    kernel = Kernel("python3", Path(tempfile.gettempdir()) / "bench.ipynb", {})
+    await kernel.start()
+    best = {
+        "bare jupyter-client loop": float("inf"),
+        "nbclient": float("inf"),
+        "docgen's kernel loop": float("inf"),
+    }
+    try:
+        nb = new_notebook(cells=[new_code_cell("pass") for _ in range(cells)])
+        for _ in range(rounds):  # interleaved, best of each: the noise only ever adds
+            kc = kernel.km.client()
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            start = time.perf_counter()
+            await _bare_loop(kc, cells)
+            best["bare jupyter-client loop"] = min(
+                best["bare jupyter-client loop"], time.perf_counter() - start
+            )
+            kc.stop_channels()
+            kernel.kc = None
+            start = time.perf_counter()
+            await NotebookClient(nb, km=kernel.km, timeout=60).async_execute()
+            best["nbclient"] = min(best["nbclient"], time.perf_counter() - start)
+            start = time.perf_counter()
+            await kernel.run(nb, 60, lambda index: None)
+            best["docgen's kernel loop"] = min(
+                best["docgen's kernel loop"], time.perf_counter() - start
+            )
+    finally:
+        await kernel.shutdown()
+    return {k: 1000 * v / cells for k, v in best.items()}
+
+
+def per_cell_overhead(cells: int = 300, rounds: int = 5) -> None:
+    print(f"per-cell cost on an idle kernel ({cells} `pass` cells, best of {rounds}):")
+    figures = asyncio.run(_per_cell(cells, rounds))
+    bare = figures["bare jupyter-client loop"]
+    for label, ms in figures.items():
+        print(f"  {label:<40} {ms:7.2f} ms per cell  ({ms - bare:+.2f} ms over the bare loop)")
+    extra = figures["docgen's kernel loop"] - bare
+    verdict = "meets it" if extra <= PER_CELL_GOAL_MS else "misses it"
+    print(
+        f"  goal: docgen's loop within {PER_CELL_GOAL_MS} ms of the bare loop: "
+        f"{extra:+.2f} ms ({verdict}); of it, nbclient's own: "
+        f"{figures['nbclient'] - bare:+.2f} ms"
+    )
+
+
+def builds(root: Path, paths: list[Path], workers: int, repeat: int) -> None:
+    """Cold builds, the no-op rebuild and one prose edit (the module's first three parts)."""
     print("cold build (no cache):")
     serial = serial_nbclient(paths)
     line("serial nbclient loop", serial, "1.00x (baseline)")
     plain = docgen_command(root, "--config", "plain.toml", "--force")
-    line(f"docgen build --workers {w}", plain, f"{serial / plain:.2f}x faster")
+    line(f"docgen build --workers {workers}", plain, f"{serial / plain:.2f}x faster")
     warm = docgen_command(root, "--force")
-    line(f"docgen build --workers {w}, warm pool", warm, f"{serial / warm:.2f}x faster")
+    line(f"docgen build --workers {workers}, warm pool", warm, f"{serial / warm:.2f}x faster")
     best = serial / min(plain, warm)
     print(
         f"  goal: {COLD_GOAL:.0f}x faster than serial; best is {best:.2f}x "
@@ -183,33 +403,58 @@ def main() -> int:
     )
 
     print("no-op rebuild (everything cached):")
-    first, steady = in_process(root, args.repeat)
+    first, steady = in_process(root, repeat)
     line("build() in process, first call", first)
-    line(f"build() in process, median of {args.repeat}", steady, against(steady, NOOP_GOAL))
+    line(f"build() in process, median of {repeat}", steady, against(steady, NOOP_GOAL))
     line("docgen build (command, wall)", docgen_command(root))
 
     print("one prose edit (a markdown cell of one notebook; every notebook from the cache):")
     config = load_config(cwd=root)
     edits = []
-    for n in range(args.repeat):
+    for n in range(repeat):
         edit_prose(paths[n % len(paths)], n)
         start = time.perf_counter()
         report = build(config, log=lambda _: None)
         edits.append(time.perf_counter() - start)
         assert report.executed == 0, "a prose edit ran a notebook"
     prose = statistics.median(edits)
-    line(f"build() in process, median of {args.repeat}", prose, against(prose, PROSE_GOAL))
+    line(f"build() in process, median of {repeat}", prose, against(prose, PROSE_GOAL))
     edit_prose(paths[1], 98)
     rendered = renders_during(lambda: build(config, log=lambda _: None))
     total = len(build(config, log=lambda _: None).pages)
     noop_renders = renders_during(lambda: build(config, log=lambda _: None))
     if rendered:
-        print(f"  pages rendered: {rendered} of {total} after the prose edit, "
-              f"{noop_renders} of {total} on a no-op rebuild")
+        print(
+            f"  pages rendered: {rendered} of {total} after the prose edit, "
+            f"{noop_renders} of {total} on a no-op rebuild"
+        )
     else:
         print("  pages rendered: could not be counted (no call of render/page.py's render_page)")
     edit_prose(paths[0], 99)
     line("docgen build (command, wall)", docgen_command(root))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--notebooks", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="build the project here and leave it")
+    parser.add_argument("--runners", action="store_true", help="compare runners instead")
+    parser.add_argument("--python", type=Path, default=Path(sys.executable))
+    parser.add_argument("--nbdev", type=Path, default=REPO.parent / "shared/corpora/nbdev")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="docgen-bench-exec-"))
+    root.mkdir(parents=True, exist_ok=True)
+    paths = make_project(root, args.notebooks, args.workers)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{cpus} CPU cores; workers = {args.workers}")
+    if args.runners:
+        compare_runners(root, args.nbdev, args.python, args.workers)
+        per_cell_overhead()
+    else:
+        print(f"{args.notebooks} notebooks that import torch")
+        builds(root, paths, args.workers, args.repeat)
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -28,6 +28,7 @@ else:  # pragma: no cover
 
 
 EXECUTE_TABLE = "execute"  # the sub-table [tool.docgen.execute]
+OPEN_TABLE = "open"  # the sub-table [tool.docgen.open]: what "Open" offers on each page
 # The execution cache, downloaded inventories and the build session, under the project root.
 CACHE_DIR = ".docgen_cache"
 NUL = "\0"
@@ -46,6 +47,11 @@ def _execute_option(default: Any, help: str, **kwargs: Any) -> Any:
     """An option of the `[tool.docgen.execute]` sub-table (`key=`: its name there, when it
     differs from the field's)."""
     return _option(default, help, table=EXECUTE_TABLE, **kwargs)
+
+
+def _open_option(default: Any, help: str, **kwargs: Any) -> Any:
+    """An option of the `[tool.docgen.open]` sub-table."""
+    return _option(default, help, table=OPEN_TABLE, **kwargs)
 
 
 # Top-level spellings of execution options, accepted until the next release: old -> new key.
@@ -140,15 +146,32 @@ class Config:
         0, "Notebooks executed at once, each in its own kernel; 0: one per CPU core.", minimum=0
     )
     timeout: int = _execute_option(600, "Seconds one cell may run before the build fails.")
+    fork_kernels: bool = _execute_option(
+        True,
+        "Start each notebook's kernel as a fork of one process per kernel that has imported "
+        "IPython and the `preload` modules once (Linux; elsewhere, or when a preload fails or "
+        "initialises CUDA, kernels start one by one with a warning). Each notebook still gets "
+        "a process, namespace and working directory of its own. false: always start kernels "
+        "one by one.",
+    )
     preload: list[str] = _execute_option(
         [],
-        "Modules a kernel imports while it waits for its notebook (see `warm_kernels`), e.g. "
-        '["torch"]. The import binds no name, and must not initialise CUDA.',
+        "Modules imported once, before the kernels are forked, in addition to those of "
+        "`preload_first_cells`, e.g. [\"torch\"]. The import binds no name, and must not "
+        "initialise CUDA; one that fails to import turns forking off, with a warning. Without "
+        "`fork_kernels`, each kernel started ahead (`warm_kernels`) imports them while it waits.",
+    )
+    preload_first_cells: bool = _execute_option(
+        True,
+        "Also preload the modules that the notebooks' first code cells import at their top "
+        "level (leaving out modules next to a notebook; one that fails to import is skipped). "
+        "false: preload only `preload`.",
     )
     warm_kernels: int = _execute_option(
         2,
-        "Kernels started ahead, in the folder and on the GPU of the notebooks next in line, "
-        "with `preload` imported; 0 starts each kernel only when its notebook's turn comes.",
+        "Kernels started ahead, in the folder and on the GPU of the notebooks next in line "
+        "(without `fork_kernels`, with `preload` imported); 0 starts each kernel only when its "
+        "notebook's turn comes.",
         minimum=0,
     )
     kernels_per_gpu: int = _execute_option(
@@ -182,6 +205,21 @@ class Config:
         '"tutorials/*"]: their pages show the outputs stored in them and say so. For '
         "notebooks that need the network, a git remote or credentials.",
     )
+    # [tool.docgen.open]
+    open_ref: str = _open_option(
+        "",
+        "The git ref (commit, tag or branch) that the Colab and Binder links of pages point "
+        "at. Empty: the commit checked out, for each notebook committed unmodified in it, "
+        "else `branch`, with a warning naming the notebook.",
+        key="ref",
+    )
+    open_setup: list[str] = _open_option(
+        [],
+        'Lines of a setup cell put first in each downloadable notebook, e.g. ["%pip install '
+        'mylib==1.2"]. docgen never runs it; it runs only where a package that its `pip '
+        "install` lines name is missing (without such lines: only on Colab).",
+        key="setup",
+    )
     force: list[str] = field(
         default_factory=list,
         metadata={"help": "Notebooks to run despite the cache ('*': all).", "internal": True},
@@ -205,6 +243,8 @@ class Config:
     # and cells carrying one of nbdev's `tst_flags` directives are not run.
     nbdev: bool = field(default=False, metadata={"help": "", "internal": True})
     skip_flags: tuple[str, ...] = field(default=(), metadata={"help": "", "internal": True})
+    # nbdev's `readme_nb`: the site's index.html when `nbs` has no index.ipynb.
+    home: str = field(default="", metadata={"help": "", "internal": True})
 
     @classmethod
     def options(cls, table: str = "") -> dict[str, dataclasses.Field[Any]]:
@@ -296,6 +336,10 @@ def _nav_entry(entry: str, where: str) -> str:
 def _unknown(name: str, table: str, where: str) -> UsageError:
     here, elsewhere = Config.options(table), Config.options("" if table else EXECUTE_TABLE)
     heading = f"[tool.docgen.{table}]" if table else "[tool.docgen]"
+    if not table and name in Config.options(OPEN_TABLE):
+        return UsageError(
+            f"option '{name}' in {heading} of {where} belongs in [tool.docgen.{OPEN_TABLE}]"
+        )
     if name in elsewhere:
         other = f"[tool.docgen.{EXECUTE_TABLE}]" if not table else "[tool.docgen]"
         return UsageError(f"option '{name}' in {heading} of {where} belongs in {other}")
@@ -309,13 +353,14 @@ def _unknown(name: str, table: str, where: str) -> UsageError:
     return UsageError(f"unknown option '{name}' in {heading} of {where}{hint}")
 
 
-def _parse_execute_table(table: dict[str, Any], where: str) -> dict[str, Any]:
-    """`[tool.docgen.execute]`: the kernel pool, GPU, cache options, and `enabled`."""
-    options = Config.options(EXECUTE_TABLE)
+def _parse_sub_table(sub: str, table: dict[str, Any], where: str) -> dict[str, Any]:
+    """`[tool.docgen.execute]` (the kernel pool, GPU, cache options, and `enabled`) or
+    `[tool.docgen.open]`."""
+    options = Config.options(sub)
     values: dict[str, Any] = {}
     for name, value in table.items():
         if name not in options:
-            raise _unknown(name, EXECUTE_TABLE, where)
+            raise _unknown(name, sub, where)
         values[options[name].name] = _check_type(name, value, options[name], where)
     return values
 
@@ -327,8 +372,8 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
     deprecations: list[str] = []
     execute_table = table.get(EXECUTE_TABLE)
     for name, value in table.items():
-        if name == EXECUTE_TABLE and isinstance(value, dict):
-            values.update(_parse_execute_table(value, where))
+        if name in (EXECUTE_TABLE, OPEN_TABLE) and isinstance(value, dict):
+            values.update(_parse_sub_table(name, value, where))
             continue
         if name in DEPRECATED_TOP_LEVEL:
             new = DEPRECATED_TOP_LEVEL[name]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docgen.api.index import SymbolIndex
+from docgen.api.modidx import project_modidx
 from docgen.api.nbdev_entries import with_export_entries
 from docgen.api.pages import api_notebooks, documented_symbols
 from docgen.api.resolve import Importer
@@ -24,6 +25,7 @@ from docgen.session.keys import digest
 from docgen.session.pages import render_pages
 from docgen.session.session import BuildSession
 from docgen.site.assemble import assemble_site
+from docgen.site.openlinks import pinned_targets
 from docgen.site.outdir import (
     check_cache_folder,
     check_output_folder,
@@ -40,7 +42,7 @@ from docgen.site.write import write_site_atomically
 if TYPE_CHECKING:
     import nbformat
 
-    from docgen.execute.executor import Listener
+    from docgen.execute.executor import Executor, Listener
     from docgen.execute.stage import Machine
 
 Log = Callable[[str], None]
@@ -114,6 +116,7 @@ def build(
     wait: bool = True,
     session: BuildSession | None = None,
     write: Callable[[Path, dict[str, bytes]], None] = write_site_atomically,
+    executor: Executor | None = None,
 ) -> BuildReport:
     """Execute the notebooks (or reuse the cache), render every page and swap the new site in.
 
@@ -127,7 +130,8 @@ def build(
     `session` keeps what the next build can reuse (see session/session.py); by default the
     one on disk beside the execution cache. Pass the same one to each build of a long-lived
     process; a new `BuildSession()` reuses nothing. `write` puts the site's files into `out`
-    (a preview server writes only the files that changed).
+    (a preview server writes only the files that changed). `executor` runs the notebooks the
+    cache does not hold (default: the local pool).
     """
     check_output_folder(config)
     check_cache_folder(config)
@@ -136,7 +140,7 @@ def build(
     with site_lock(config.out, wait=wait, log=log):
         remove_swap_leftovers(config.out)
         session = session if session is not None else BuildSession.beside_cache(config)
-        return _build(config, log, progress, machine, session, write)
+        return _build(config, log, progress, machine, session, write, executor)
 
 
 def _build(
@@ -146,6 +150,7 @@ def _build(
     machine: Machine | None,
     session: BuildSession,
     write: Callable[[Path, dict[str, bytes]], None],
+    executor: Executor | None = None,
 ) -> BuildReport:
     start = time.perf_counter()
 
@@ -153,7 +158,11 @@ def _build(
         log(f"warning: {message}")
 
     sources = discover_notebooks(
-        config.nbs, config.nav, exclude=excluded_folders(config), private=config.nbdev
+        config.nbs,
+        config.nav,
+        exclude=excluded_folders(config),
+        private=config.nbdev,
+        home=config.home,
     )
     if not sources:
         raise DocgenError(f"no notebooks found in {config.nbs}")
@@ -172,7 +181,12 @@ def _build(
         machine = machine or detect_machine(config)
         machine_warnings = machine.warnings
         runs = execute_stage(
-            sources, notebooks, config, machine, progress or PlainProgress(log, config.root)
+            sources,
+            notebooks,
+            config,
+            machine,
+            progress or PlainProgress(log, config.root),
+            executor,
         )
         notebooks = [run.nb for run in runs]
     execute_seconds = time.perf_counter() - start
@@ -186,9 +200,11 @@ def _build(
     index_warnings: list[str] = []
     api, version, api_key = session.project_api(config, warn)
     external, external_key = session.external_index(config, index_warnings.append, warn)
-    documented = documented_symbols(list(zip(sources, notebooks, strict=True)))
-    index = SymbolIndex.build(api, external).place(documented)
-    index_key = digest([api_key, external_key, documented])
+    pairs = list(zip(sources, notebooks, strict=True))
+    documented = documented_symbols(pairs)
+    own, own_short = project_modidx(config, pairs, documented)
+    index = SymbolIndex.build(api, external, own, own_short).place(documented)
+    index_key = digest([api_key, external_key, documented, own])
     all_pages: list[tuple[Source, Any]] = list(zip(sources, notebooks, strict=True))
     taken = {s.url for s in sources}
     all_pages += session.api_pages(
@@ -229,6 +245,8 @@ def _build(
         report = timing_report(runs, worker_count(config), config.slow_cell, execute_seconds)
         if config.timings == "publish":
             generated.update(timing_files(report, pages, config))
+    # A notebook not pinned to a commit is told, not counted: the site is right either way.
+    targets = pinned_targets(config, [page.source for page in pages], warn)
     files = assemble_site(
         pages,
         config,
@@ -238,6 +256,8 @@ def _build(
         session.wrapped_page,
         session.search_memo,
         session.template_environment(config.templates),
+        targets,
+        lambda cleans: session.script_files(cleans, warn),
     )
     write(config.out, files)
     # Only a build that executes keeps a report in the cache folder: one that only renders

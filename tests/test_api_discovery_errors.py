@@ -217,3 +217,31 @@ def test_the_build_names_the_failing_package_and_goes_on(
     assert result.returncode == 1, result.stderr
     assert "package 'exiting'" in result.stderr and "sys.exit(4)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_import_sees_a_bare_command_line_and_no_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module that parses the command line or reads stdin at import (a script that is
+    also a module) sees what a bare interpreter gives it, not docgen's own arguments."""
+    project = tmp_path / "project"
+    write_package(project, "scripty", {
+        "__init__.py": '''\
+            """Scripty."""
+            import argparse, sys
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--verbose", action="store_true")
+            ARGS = parser.parse_args()  # docgen's `build --no-exec` would make this exit
+            FIRST = sys.stdin.read()
+
+            def run():
+                """Run it."""
+            ''',
+    })
+    write_notebook(project / "doc_nbs" / "index.ipynb", "md:# Home\n\nSee `scripty.run`.")
+    (project / "pyproject.toml").write_text('[tool.docgen]\npackages = ["scripty"]\n')
+    monkeypatch.setenv("PYTHONPATH", f"{project}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    result = run_docgen("build", "--no-exec", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "sys.exit" not in result.stderr and "usage:" not in result.stderr
+    assert 'id="scripty.run"' in (project / "site" / "api" / "scripty.html").read_text()

@@ -76,3 +76,21 @@ def test_relative_urls_are_on_the_index_own_site(site_packages):
     found, _ = load_inventories()
     ours = [inv for inv in found if inv.name == "nbdevlib_rel"]
     assert ours and ours[0].base == "https://someone.github.io/rel/"
+
+
+def test_a_real_nbdev_built_library(tmp_path):
+    """fastcore (built with nbdev 3, installed by the test extra) indexes its names as
+    `(url, source path)` pairs relative to its `doc_host`: read, checked, and linked."""
+    from docgen.linkcheck.offline import check_site
+
+    pytest.importorskip("fastcore")
+    indexes, problems = nbdev_indexes()
+    assert not [p for p in problems if "fastcore" in p]
+    urls = dict(indexes["fastcore"])
+    assert urls["fastcore.basics.patch"] == "https://fastcore.fast.ai/basics.html#patch"
+    (tmp_path / "index.html").write_text(
+        '<a href="https://fastcore.fast.ai/basics.html#patch">ok</a>\n'
+        '<a href="https://fastcore.fast.ai/basics.html#no-such-name-xyz">bad anchor</a>\n'
+    )
+    report = check_site(tmp_path)  # the crash of #12: a pair where a URL was expected
+    assert [(r.lineno, r.status) for r in report.results] == [(1, "working"), (2, "broken")]

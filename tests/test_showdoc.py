@@ -251,3 +251,13 @@ def test_docments_parameter_comments_become_the_parameter_table() -> None:
     assert docments(scale) == ({"x": "the value", "by": "the factor"}, "the scaled value")
     html = show_doc(scale)._repr_html_()
     assert "api-params" in html and "the factor" in html and "the scaled value" in html
+
+
+def test_plain_text_keeps_markup_in_defaults_as_text() -> None:
+    from docgen.runtime.showdoc import show_doc
+
+    def wrap(text: str, tag: str = "<b>", sep: str = "a & b") -> str:
+        return tag + text
+
+    plain = show_doc(wrap)._repr_mimebundle_()[0]["text/plain"]
+    assert "tag: str = '<b>'" in plain and "sep: str = 'a & b'" in plain, plain

@@ -117,7 +117,7 @@ def test_every_local_link_and_asset_exists(site: Path) -> None:
         if page.name == "404.html":
             continue
         for ref in links_of(page).refs:
-            if ref.startswith(("#", "https://colab.research.google.com/")):
+            if ref.startswith(("#", "https://colab.research.google.com/", "https://mybinder.org/")):
                 continue
             assert not re.match(r"^[a-z]+:", ref), f"{page}: {ref} leaves the site"
             target = (page.parent / ref.split("#")[0]).resolve()
@@ -129,7 +129,8 @@ def test_no_network_requests_and_no_inlined_css(site: Path) -> None:
         parsed = links_of(page)
         assert "style" not in parsed.tags, f"{page} inlines CSS"
         text = page.read_text()
-        assert not re.search(r'(src|href)="(https?:)?//(?!colab\.research)', text), page
+        remote = r'(src|href)="(https?:)?//(?!colab\.research|mybinder\.org)'
+        assert not re.search(remote, text), page
     css = (site / "_static" / "docgen.css").read_text()
     assert "@import" not in css and "url(" not in css and "@font-face" not in css
 
@@ -148,7 +149,10 @@ def test_every_page_offers_its_executed_notebook(site: Path) -> None:
     for page in ["index", "quickstart", "guide/basics"]:
         html = (site / f"{page}.html").read_text()
         name = page.split("/")[-1]
-        assert f'href="{"../" * page.count("/")}{page}.ipynb" download>Open as notebook</a>' in html
+        up = "../" * page.count("/")
+        assert f'class="open-notebook" href="{up}{page}.ipynb" download>' in html
+        assert f'class="open-clean" href="{up}{page}-clean.ipynb" download>' in html
+        assert f'class="open-script" href="{up}{page}.py" download>' in html
         nb = nbformat.read(site / f"{page}.ipynb", as_version=4)
         nbformat.validate(nb)
         assert nb.nbformat == 4, name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from docgen.runtime.userobjects import (
     UserCodeError,
     docstring,
     get_attr,
+    guarded_import,
     reason,
     submodules,
     text_attr,
@@ -322,7 +322,7 @@ def import_object(name: str) -> Any:
     obj = None
     for i in range(len(parts), 0, -1):
         try:
-            obj = importlib.import_module(".".join(parts[:i]))
+            obj = guarded_import(".".join(parts[:i]))
         except FAILURES:  # not a module (or one that fails to import): try a shorter prefix
             continue
         for attr in parts[i:]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from docgen.api.introspect import import_object
-from docgen.notebooks.cells import parse_directives
+from docgen.notebooks.cells import cell_options, parse_directives
 from docgen.runtime.showdoc import DOC_MIME
 from docgen.runtime.userobjects import is_public_name
 
@@ -26,9 +26,10 @@ _EXPORTS = ("export", "exports")
 _SHOW_DOC_CALL = re.compile(r"\bshow_doc\(\s*([\w.]+)")
 
 
-def _defined_names(code: str) -> list[str]:
-    """Public functions and classes a cell defines at its top level, in order; a function
-    fastcore's `@patch` puts on a class is named as its method, `Class.name`."""
+def _defined_names(code: str, private: bool = False) -> list[str]:
+    """Public (with `private`, all) functions and classes a cell defines at its top level,
+    in order; a function fastcore's `@patch` puts on a class is named as its method,
+    `Class.name`."""
     try:
         tree = ast.parse(code)
     except SyntaxError:  # magics, or code nbdev would not export either
@@ -40,7 +41,7 @@ def _defined_names(code: str) -> list[str]:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             owner = _patched_class(node)
             names.append(f"{owner}.{node.name}" if owner else node.name)
-    return [n for n in names if is_public_name(n)]
+    return [n for n in names if private or is_public_name(n)]
 
 
 def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
@@ -57,15 +58,27 @@ def _patched_class(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
 
 
 def exported_names(nb: nbformat.NotebookNode) -> set[str]:
-    """Top-level names the notebook's `#| export` / `#| exports` cells define: the module's
-    own API, which backticks on the page link to rather than treat as local helpers."""
+    """Top-level names the notebook's `#| export` / `#| exports` cells define, private ones
+    too: the module's own, which backticks on the page link to (as nbdev's site links
+    them, through `_modidx.py`) rather than treat as local helpers."""
     names: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
             directives, code = parse_directives(cell.source)
             if any(d in directives for d in _EXPORTS):
-                names |= {n for n in _defined_names(code) if "." not in n}
+                names |= {n for n in _defined_names(code, private=True) if "." not in n}
     return names
+
+
+def module_pages(pages: list[tuple[str, nbformat.NotebookNode]], package: str) -> dict[str, str]:
+    """module -> the page of the notebook that exports it (`#| default_exp core` makes
+    `package.core`), for each (page URL, notebook): a module's home on an nbdev site."""
+    homes: dict[str, str] = {}
+    for url, nb in pages:
+        module = default_exp(nb)
+        if module:
+            homes.setdefault(f"{package}.{module}", url)
+    return homes
 
 
 def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
@@ -84,14 +97,14 @@ def _documented_here(nb: nbformat.NotebookNode) -> set[str]:
 
 
 def _shown_expression(code: str) -> str | None:
-    """`X` when a cell is just `show_doc(X)`, X a (dotted) name."""
+    """`X` when a cell ends in `show_doc(X)` (whose output is the cell's), X a dotted name."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
         return None
-    call = tree.body[0].value
+    call = tree.body[-1].value
     if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "show_doc"):
         return None
     if not call.args or not isinstance(call.args[0], ast.Name | ast.Attribute):
@@ -99,28 +112,66 @@ def _shown_expression(code: str) -> str | None:
     return ast.unparse(call.args[0])
 
 
-def _nbdev_show_doc_entry(cell: Any, code: str, package: str, module: str | None) -> Any | None:
+def _imported_as(expression: str, imports: dict[str, str]) -> list[str]:
+    """The dotted path `expression` names through the notebook's imports, if it does."""
+    head, _, rest = expression.partition(".")
+    if head not in imports:
+        return []
+    return [imports[head] + (f".{rest}" if rest else "")]
+
+
+def _nbdev_show_doc_entry(
+    cell: Any, code: str, package: str, module: str | None, imports: dict[str, str]
+) -> Any | None:
     """The docgen entry for a cell whose stored output is nbdev's `show_doc` (markdown, no
-    docgen data), anchored at the full name; None for any other cell, or a name that does
-    not resolve (its output stays as nbdev wrote it)."""
+    docgen data): of the object, anchored at its full name, when the build can import it;
+    else read back from nbdev's markdown (an object the notebook defines itself). None for
+    any other cell."""
     outputs = cell.get("outputs", [])
     if not outputs or any(DOC_MIME in o.get("data", {}) for o in outputs):
         return None
-    if not any("text/markdown" in o.get("data", {}) for o in outputs):
+    options = cell_options(cell)
+    if not (options.show_cell and options.show_output):
+        return None  # a hidden cell (`#| hide`): nothing of it is shown either way
+    markdown = next(
+        (o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})), None
+    )
+    if markdown is None:
         return None
     expression = _shown_expression(code)
     if expression is None:
         return None
-    from docgen.api.pages import show_doc_cell
+    from docgen.api.nbdev_showdoc import parse_nbdev_show_doc
+    from docgen.api.pages import doc_data_cell, show_doc_cell
     from docgen.runtime.showdoc import full_name
 
     candidates = [f"{package}.{module}.{expression}"] if module else []
-    for name in [*candidates, expression]:
+    for name in [*candidates, *_imported_as(expression, imports), expression]:
         obj = import_object(name)
         if obj is not None:
             full = name if name != expression else full_name(obj) or expression
             return show_doc_cell(full, obj, full)
-    return None
+    text = "".join(markdown) if isinstance(markdown, list) else str(markdown)
+    data = parse_nbdev_show_doc(text)
+    return doc_data_cell(expression, data) if data is not None else None
+
+
+def _shown_as(cell: Any, directives: dict[str, str], entry: Any) -> Any:
+    """`cell` with the entry as its output, and its code hidden unless it says `#| echo`,
+    as nbdev's `clean_show_doc` hides a `show_doc` cell's code."""
+    cell = copy.deepcopy(cell)
+    cell.outputs = entry.outputs
+    if "echo" not in directives:
+        cell.source = "#| echo: false\n" + cell.source
+    return cell
+
+
+def _import_paths(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """Name -> the dotted path an import statement of the notebook binds it to."""
+    from docgen.api.resolve import notebook_imports
+
+    bindings, _ = notebook_imports([c.source for c in nb.cells if c.cell_type == "code"])
+    return {b.name: b.module + (f".{b.attr}" if b.attr else "") for b in bindings if not b.star}
 
 
 def default_exp(nb: nbformat.NotebookNode) -> str | None:
@@ -142,6 +193,7 @@ def with_export_entries(
     from docgen.api.pages import show_doc_cell  # pages.py renders pages: imported late
 
     documented = _documented_here(nb)
+    imports = _import_paths(nb)
     cells: list[Any] = []
     changed = False
     for cell in nb.cells:
@@ -149,9 +201,9 @@ def with_export_entries(
         if cell.cell_type != "code":
             continue
         directives, code = parse_directives(cell.source)
-        entry = _nbdev_show_doc_entry(cell, code, package, module)
+        entry = _nbdev_show_doc_entry(cell, code, package, module, imports)
         if entry is not None:  # nbdev's own show_doc output, as docgen's entry
-            cells[-1], changed = entry, True
+            cells[-1], changed = _shown_as(cell, directives, entry), True
             continue
         exported = next((d for d in _EXPORTS if d in directives), None)
         if exported is None or module is None:
@@ -161,6 +213,8 @@ def with_export_entries(
             cell = copy.deepcopy(cell)
             cell.metadata.setdefault("tags", []).append("remove-input")
             cells[-1] = cell
+        if "hide" in directives or str(directives.get("include", "")).lower() == "false":
+            continue  # nbdev documents no definition of a hidden cell (`_want_doc`)
         # `#| export other` exports the cell to `other` rather than the notebook's module.
         target = directives[exported] or module
         for name in _defined_names(code):

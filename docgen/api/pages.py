@@ -5,6 +5,8 @@ rendering of a page with its names linked.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import html
 import importlib
 import importlib.util
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from docgen.config import Config
 from docgen.errors import DocgenError
 from docgen.model import Heading, Page, Source
 from docgen.notebooks.cells import cell_options
+from docgen.notebooks.node import from_dict
 from docgen.render.code import Highlight, highlight_code
 from docgen.render.context import PageContext
 from docgen.render.markdown import MarkdownRenderer
@@ -58,12 +61,27 @@ def documented_symbols(
 
 
 def show_doc_cell(expression: str, obj: Any, name: str, level: int | None = None) -> Any:
-    from nbformat.v4 import new_code_cell, new_output  # slow to import: only when needed
+    """A code cell `show_doc(expression)` with its output, made without importing nbformat
+    (see notebooks/node.py: an nbdev build makes one per exported name, every build), its
+    id from its source, so that two builds of the same docs make the same notebook."""
+    return doc_data_cell(expression, describe(obj, name=name, level=level))
 
-    cell = new_code_cell(f"#| echo: false\nshow_doc({expression})")
-    bundle, metadata = ShowDoc(describe(obj, name=name, level=level))._repr_mimebundle_()
-    cell.outputs = [new_output("display_data", data=bundle, metadata=metadata)]
-    return cell
+
+def doc_data_cell(expression: str, data: dict[str, Any]) -> Any:
+    """`show_doc_cell` for a `describe` result."""
+    source = f"#| echo: false\nshow_doc({expression})"
+    bundle, metadata = ShowDoc(data)._repr_mimebundle_()
+    output = {"output_type": "display_data", "data": bundle, "metadata": metadata}
+    return from_dict(
+        {
+            "cell_type": "code",
+            "id": "doc-" + hashlib.sha256(source.encode()).hexdigest()[:12],
+            "metadata": {},
+            "source": source,
+            "execution_count": None,
+            "outputs": [output],
+        }
+    )
 
 
 def _api_notebook(module: str, index: SymbolIndex, documented: set[str]) -> Any:
@@ -101,7 +119,7 @@ def api_notebooks(
     index: SymbolIndex, documented: dict[str, str], nbs: Path, taken: set[str]
 ) -> list[tuple[Source, Any]]:
     """The generated API pages: an index, then one page per public module, in name order."""
-    homes = {c for c in (index.api.canonical(n) for n in documented) if c}
+    homes = {c for c in (index.api.canonical(n) for n in [*documented, *index.own]) if c}
     modules = index.api.modules()
     if not modules:
         return []
@@ -119,6 +137,9 @@ def api_notebooks(
     )
     pages.append((_source(nbs, "index"), overview))
     for module in modules:
+        members = index.api.members(module)
+        if module in index.own and all(m.name in homes for m in members):
+            continue  # an nbdev module whose notebook documents all of it: its only page
         pages.append((_source(nbs, module), _api_notebook(module, index, homes)))
     clash = sorted(taken & {s.url for s, _ in pages})
     if clash:
@@ -183,9 +204,28 @@ def doc_output_renderer(resolver: PageResolver, config: Config) -> DocRenderer:
             anchor=anchor,
             source_url=source_url(data, config),
         )
-        return f'<div class="output output-api">{body}</div>'
+        alias = _nbdev_alias(data, ctx) if config.nbdev and anchor is not None else ""
+        return f'<div class="output output-api">{alias}{body}</div>'
 
     return render
+
+
+def nbdev_anchor(display: str) -> str:
+    """The anchor nbdev's site gives an entry: its qualified name in lower case, as the
+    links in nbdev's `_modidx.py` write it (`maker.html#modulemaker.make_all`)."""
+    return display.lower()
+
+
+def _nbdev_alias(data: dict[str, Any], ctx: PageContext) -> str:
+    """An empty element with the entry's nbdev-style id, so links written for nbdev's site
+    find it; none when the page already uses that id (docgen's own anchors come first)."""
+    if data.get("kind") == "module" or not isinstance(data.get("display"), str):
+        return ""
+    alias = nbdev_anchor(data["display"])
+    if not alias or alias in ctx.used_ids:
+        return ""
+    ctx.used_ids.add(alias)
+    return f'<span class="anchor-alias" id="{html.escape(alias)}"></span>'
 
 
 def render_linked_page(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import importlib
 import inspect
 import keyword
 import re
@@ -33,12 +32,15 @@ from typing import Any
 from docgen.api.index import SymbolIndex
 from docgen.api.introspect import import_object
 from docgen.notebooks.cells import parse_directives
-from docgen.runtime.userobjects import FAILURES, text_attr
+from docgen.runtime.userobjects import FAILURES, guarded_import, text_attr
 
 _NAME = re.compile(r"([^\W\d]\w*(?:\.[^\W\d]\w*)*)(\(\))?")
 # IPython line magics and shell escapes, and `obj?` help; a comment ending in `?` is none.
 _MAGIC = re.compile(r"^(\s*)(?:[%!].*|[^#]*\?)$")
 _NOT_A_REFERENCE = frozenset({"self", "cls"})
+_FILE_SUFFIXES = frozenset(
+    "py ipynb yaml yml toml json ini cfg txt md qmd rst html css js csv sh lock".split()
+)
 _MISSING = object()
 _ANNOTATED = object()  # a class attribute declared by annotation only: real, but no object
 
@@ -113,7 +115,7 @@ class Importer:
         if module in self.failures:
             return None
         try:
-            return importlib.import_module(module)
+            return guarded_import(module)
         except ModuleNotFoundError as e:
             if e.name and (module == e.name or module.startswith(e.name + ".")):
                 return None  # no such module: the name is not a module after all
@@ -253,6 +255,8 @@ class PageResolver:
         if text in self._memo:
             return self._memo[text]
         url, reference = self._resolve(text)
+        if url is None and text.rpartition(".")[2].lower() in _FILE_SUFFIXES:
+            reference = False  # `meta.yaml`, `__init__.py`: a file, even after a known name
         self._memo[text] = url
         if url is None and reference and text not in self.unresolved:
             self.unresolved.append(text)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docgen.config import load_config, path_problem
 from docgen.errors import UsageError
 from docgen.words import counted
+
+if TYPE_CHECKING:
+    from docgen.execute.schedule import Shard
 
 
 def _folder(text: str) -> Path:
@@ -24,6 +28,16 @@ def _file(text: str) -> Path:
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return Path(text)
+
+
+def _shard(text: str) -> Shard:
+    # Imported here, so `docgen --version` and `--help` stay quick.
+    from docgen.execute.schedule import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
 
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +71,24 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="without a GPU, publish GPU notebooks that have no stored outputs (a warning)",
     )
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="run shard I of N of the notebooks into the execution cache and write no site: "
+        "the shards split the notebooks by the seconds the cache recorded for each (60 s when "
+        "unknown), the same way in every job. 'gpu': the notebooks that need a GPU",
+    )
+    scale.add_argument(
+        "--merge",
+        nargs="+",
+        type=_folder,
+        metavar="CACHE_DIR",
+        help="copy the entries of these execution caches (the shards' .docgen_cache folders) "
+        "into the project's, and write the site without running any notebook; a notebook "
+        "none of them holds fails the build",
+    )
     _add_no_wait(p)
     p.set_defaults(run=_run_build)
 
@@ -87,16 +119,20 @@ def _run_build(args: argparse.Namespace) -> int:
         "allow_missing_gpu": True if args.allow_missing_gpu else None,
     }
     # Imported here, so `docgen --version` and `--help` stay quick.
+    from docgen.commands.scale import merge_into_cache, run_shard_command
     from docgen.execute.progress import LiveProgress, PlainProgress
     from docgen.pipeline import build
 
     config = load_config(args.config, overrides=overrides)
+    if args.shard is not None:
+        return run_shard_command(config, args.shard)
+    executor = merge_into_cache(config, args.merge) if args.merge else None
     live = sys.stderr.isatty()
     progress = (
         LiveProgress(sys.stderr, config.root) if live else PlainProgress(_stderr, config.root)
     )
     try:
-        report = build(config, progress=progress, wait=not args.no_wait)
+        report = build(config, progress=progress, wait=not args.no_wait, executor=executor)
     finally:
         progress.close()
     for warning in report.warnings:

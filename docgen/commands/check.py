@@ -15,6 +15,7 @@ from docgen.config import Config, load_config
 from docgen.errors import UsageError
 from docgen.linkcheck.offline import check_site
 from docgen.linkcheck.online import HttpOptions
+from docgen.linkcheck.repolinks import project_repo_links
 from docgen.linkcheck.report import format_report, write_json_report
 
 
@@ -173,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         http=options,
         log=lambda m: print(m, file=sys.stderr),
         site_url=config.site_url,
+        repo_links=project_repo_links(config.repo, config.root, warnings.append),
     )
     for warning in [*warnings, *report.warnings]:
         print(f"warning: {warning}", file=sys.stderr)

@@ -18,6 +18,8 @@ from docgen.commands.build import _add_build
 from docgen.commands.check import _add_check
 from docgen.commands.clean import _add_clean
 from docgen.commands.init import _add_init
+from docgen.commands.open import _add_open
+from docgen.commands.render import _add_render
 from docgen.commands.serve import _add_serve
 from docgen.errors import STOP_SIGNALS, BuildFailed, DocgenError, Interrupted, UsageError
 from docgen.words import counted
@@ -39,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_clean(sub)
     _add_init(sub)
+    _add_render(sub)
+    _add_open(sub)
     _add_serve(sub)
     return p
 

@@ -11,7 +11,9 @@ of the key, so a prose edit reuses the outputs.
 
 An entry is the whole executed notebook, written atomically. An entry that cannot be read
 is reported and ignored; the notebook then runs again. Beside the entries, `imports/`
-keeps which modules each notebook's code imports (a function of the code's text alone).
+keeps which modules each notebook's code imports (a function of the code's text alone), and
+`durations/` the seconds of each notebook's latest run by its project path, whatever its
+code was then: what scheduling expects it to take next time (execute/schedule.py).
 """
 
 from __future__ import annotations
@@ -280,8 +282,30 @@ class ExecutionCache:
         nb, _ = self.load(key, source)
         return nb
 
-    def store(self, key: str, rel_path: str, executed: nbformat.NotebookNode) -> str | None:
-        """Write an entry atomically; returns a warning instead of failing the build."""
+    def _duration_path(self, rel_path: str) -> Path:
+        return self.folder / "durations" / f"{_sha256(rel_path)[:40]}.json"
+
+    def recorded_seconds(self, rel_path: str) -> float | None:
+        """Seconds the latest recorded run of the notebook at `rel_path` took, if any."""
+        try:
+            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
+            if kept["path"] == rel_path:
+                return max(0.0, float(kept["seconds"]))
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # never run here, or unreadable: the caller's default applies
+        return None
+
+    def store(
+        self,
+        key: str,
+        rel_path: str,
+        executed: nbformat.NotebookNode,
+        record_duration: bool = True,
+    ) -> str | None:
+        """Write an entry atomically; returns a warning instead of failing the build.
+
+        `record_duration=False` leaves `durations/` as it was, so that CI shards started
+        from the same cache all split the notebooks the same way whichever ran first."""
         import nbformat  # a notebook ran, so nbformat is loaded already
 
         nb = nbformat.from_dict(executed)
@@ -294,9 +318,63 @@ class ExecutionCache:
                 write_atomically(tag, _CACHEDIR_TAG.encode())
             write_atomically(self.entry_path(key), nbformat.writes(nb).encode())
             write_atomically(self._latest_path(rel_path, code), key.encode())
+            if record_duration:
+                self._record_duration(rel_path, docgen_metadata(nb).get("provenance", {}))
         except OSError as e:
             return f"could not write the cache entry for {rel_path} into {self.folder}: {e}"
         return None
+
+    def _record_duration(self, rel_path: str, provenance: dict[str, Any]) -> None:
+        seconds, date = provenance.get("seconds"), str(provenance.get("date", ""))
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            record = {"path": rel_path, "seconds": seconds, "date": date}
+            write_atomically(self._duration_path(rel_path), _canonical(record).encode())
+
+    def keep_newer_duration(self, rel_path: str, provenance: dict[str, Any]) -> None:
+        """Record the seconds of a cached run (one a CI shard stored) when it ran after
+        the run `durations/` records for its path."""
+        date = str(provenance.get("date", ""))
+        try:
+            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
+            if str(kept["date"]) >= date and kept["path"] == rel_path:
+                return
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # nothing recorded, or unreadable: replaced
+        if date:
+            try:
+                self._record_duration(rel_path, provenance)
+            except OSError:
+                pass  # a read-only cache: scheduling falls back to the older record
+
+    def add_entry(self, key: str, text: str) -> bool:
+        """Keep an entry another cache wrote (its file's text) under its own key, unless
+        this cache has it already: False then. Its notebook's latest pointer follows it
+        only when it ran after the entry it points at, so merging caches in any order
+        gives the same result. Raises `ValueError` for an entry that is not one."""
+        executed = loads_v4(text)
+        stored = executed.metadata.get("docgen", {}).get("cache", {})
+        rel_path = stored.get("path")
+        if stored.get("key") != key or not isinstance(rel_path, str):
+            raise ValueError("its key or path does not match its file name")
+        if self.entry_path(key).is_file():
+            return False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tag = self.folder / "CACHEDIR.TAG"
+        if not tag.exists():
+            write_atomically(tag, _CACHEDIR_TAG.encode())
+        write_atomically(self.entry_path(key), text.encode())
+        pointer = self._latest_path(rel_path, code_digest(executed))
+        if _run_date(executed) >= self._pointed_date(pointer):
+            write_atomically(pointer, key.encode())
+        return True
+
+    def _pointed_date(self, pointer: Path) -> str:
+        """When the entry `pointer` names ran ("" when there is none)."""
+        try:
+            key = pointer.read_text(encoding="utf-8").strip()
+            return _run_date(loads_v4(self.entry_path(key).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return ""
 
     def cell_imports(self, code: Sequence[str]) -> list[tuple[str, int]]:
         """`localimports.cell_imports(code)`, kept by the code's hash: parsing every cell
@@ -327,6 +405,11 @@ class ExecutionCache:
             path.unlink()
         except OSError:
             pass  # a read-only cache still works: the entry is ignored each time
+
+
+def _run_date(nb: nbformat.NotebookNode) -> str:
+    """When the notebook ran (UTC, ISO 8601, so strings order as times), or ""."""
+    return str(nb.metadata.get("docgen", {}).get("provenance", {}).get("date", ""))
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -71,9 +71,11 @@ class Silent:
 class Executor(Protocol):
     """Runs jobs, telling `listener` about each as it goes.
 
-    Returns one result per job, in the jobs' order; a job that fails has a result with
-    its `error` and does not stop the others. `listener.finished` is called with
-    `Status.RAN` or `Status.FAILED` for each job as it ends, in whatever order they end.
+    The stage hands over the jobs longest first (schedule.py): an executor that starts
+    them in the order given finishes sooner. Returns one result per job, in the jobs'
+    order; a job that fails has a result with its `error` and does not stop the others.
+    `listener.finished` is called with `Status.RAN` or `Status.FAILED` for each job as it
+    ends, in whatever order they end.
     Raises `Interrupted` when the run is stopped by a signal, after stopping every kernel.
     """
 

@@ -39,6 +39,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from docgen.errors import DocgenError
+from docgen.execute.launcher import Zygotes
 from docgen.execute.reaper import TOKEN_VARIABLE, Reaper
 from docgen.notebooks.cells import cell_options
 from docgen.render.ansi import strip_ansi
@@ -216,7 +217,12 @@ class Kernel:
     """One kernel process for one notebook: started, optionally warmed, used, shut down."""
 
     def __init__(
-        self, name: str, path: Path, extra_env: dict[str, str], reaper: Reaper | None = None
+        self,
+        name: str,
+        path: Path,
+        extra_env: dict[str, str],
+        reaper: Reaper | None = None,
+        zygotes: Zygotes | None = None,
     ) -> None:
         self.name = name
         self.path = path  # the notebook it is for; it starts in the notebook's folder
@@ -224,6 +230,7 @@ class Kernel:
         self.token = secrets.token_hex(8)
         self.env = {**kernel_env(extra_env), TOKEN_VARIABLE: self.token}
         self.reaper = reaper  # ends what the kernel's cells started, when the kernel ends
+        self.zygotes = zygotes  # forks the kernel from a preloaded process, where it can
         self.km: AsyncKernelManager | None = None
         self.kc: Any = None
         self._sockets: str | None = None
@@ -240,6 +247,8 @@ class Kernel:
         # Parallel kernels must not share IPython's history database (it locks).
         extra = ["--HistoryManager.hist_file=:memory:"] if self.km.ipykernel else []
         try:
+            if self.zygotes is not None:  # else jupyter-client picks the spec's provisioner
+                self.km.provisioner = self.zygotes.provisioner(self.km)
             await self.km.start_kernel(
                 cwd=str(self.path.parent), env=self.env, extra_arguments=extra
             )
@@ -276,8 +285,9 @@ class Kernel:
                 return msg
 
     async def preload(self, modules: Sequence[str], timeout: float) -> str | None:
-        """Import `modules` without binding a name; returns a warning if one fails."""
-        if not modules:
+        """Import `modules` without binding a name; returns a warning if one fails.
+        A kernel forked from a zygote has them already."""
+        if not modules or getattr(getattr(self.km, "provisioner", None), "forked", False):
             return None
         code = f"[__import__(m) for m in {list(modules)!r}]"
         reply = await self._reply(self.kc.execute(code, silent=True, store_history=False), timeout)
@@ -330,6 +340,10 @@ class Kernel:
             await client.async_execute()
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
             raise self._cell_failed(e, nb, running[0] if running else None, timeout) from e
+        except RuntimeError as e:  # jupyter-client's "Kernel died before replying ..."
+            if running:
+                raise
+            raise self._cell_failed(e, nb, None, timeout) from e
         finally:
             self.kc = client.kc  # for `describe`, and for `shutdown` to stop
             _restore_tags(nb, changed)

@@ -93,7 +93,7 @@ def is_excluded(source: Source, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(source.rel.name, p) for p in patterns)
 
 
-def _has_code_to_run(nb: nbformat.NotebookNode) -> bool:
+def has_code_to_run(nb: nbformat.NotebookNode) -> bool:
     return any(cell_options(c).execute and c.source.strip() for c in nb.cells)
 
 
@@ -210,7 +210,7 @@ def plan_execution(
             if problem:
                 problems[i] = problem
             continue
-        if not _has_code_to_run(nb):
+        if not has_code_to_run(nb):
             decided[i] = NotebookRun(source, nb, Status.NO_CODE)
             continue
         name = config.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"

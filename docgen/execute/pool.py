@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import signal
 import threading
 import time
@@ -59,6 +60,10 @@ class PoolOptions:
     workers: int = 1
     warm_kernels: int = 0
     preload: tuple[str, ...] = ()
+    # Kernels are forks of a process that imported `preload` (and, with
+    # `preload_first_cells`, the notebooks' first-cell imports) once: launcher.py.
+    fork_kernels: bool = True
+    preload_first_cells: bool = True
     gpus: tuple[Gpu, ...] = ()
     kernels_per_gpu: int = 2
     run_line_packages: tuple[str, ...] = ()  # their versions are recorded after the run
@@ -85,19 +90,30 @@ async def _start(kernel: PoolKernel, options: PoolOptions) -> list[str]:
     return [warning] if warning else []
 
 
-class _Kernels:
-    """The kernels alive now, so that an interrupt can kill them all at once, and the reaper
-    of whatever their cells started."""
+class Launcher(Protocol):
+    """What starts the pool's kernels besides themselves (launcher.Zygotes): closed when the
+    pool is done, killed on an interrupt."""
 
-    def __init__(self) -> None:
+    def close(self) -> None: ...
+    def kill(self) -> None: ...
+
+
+class _Kernels:
+    """The kernels alive now, so that an interrupt can kill them all at once, the reaper
+    of whatever their cells started, and what launches them."""
+
+    def __init__(self, launcher: Launcher | None = None) -> None:
         self.live: set[PoolKernel] = set()
         self.stopping = False
         self.reaper = Reaper()
+        self.launcher = launcher
 
     def kill_all(self) -> None:
         self.stopping = True
         for kernel in list(self.live):
             kernel.kill_now()
+        if self.launcher is not None:
+            self.launcher.kill()
 
 
 async def _run_jobs(
@@ -181,6 +197,8 @@ async def _run_jobs(
         await asyncio.gather(*tasks, return_exceptions=True)  # their `finally` stops kernels
         for kernel in list(alive.live):  # left by a cancellation inside a shutdown
             kernel.kill_now()
+        if alive.launcher is not None:  # before the reaper, which would take it for an orphan
+            alive.launcher.close()
         recording.cancel()
         alive.reaper.close()  # before any await: a second cancellation must not skip it
         await asyncio.gather(recording, return_exceptions=True)
@@ -266,11 +284,21 @@ class LocalPool:
         if not jobs:
             return []
         new_kernel = self.kernel
+        launcher = None
         if new_kernel is None:
             # Only a build that runs a notebook loads jupyter-client, nbclient and zmq.
             from docgen.execute.kernel import Kernel
+            from docgen.execute.launcher import Zygotes
+            from docgen.execute.preloads import preload_modules
 
-            new_kernel = Kernel
-        alive = _Kernels()
+            options = self.options
+            first_cells = (
+                preload_modules(options.preload, ((j.nb, j.path.parent) for j in jobs))
+                if options.preload_first_cells
+                else []
+            )
+            launcher = Zygotes(options.preload, first_cells, listener.warn, options.fork_kernels)
+            new_kernel = functools.partial(Kernel, zygotes=launcher)
+        alive = _Kernels(launcher)
         main = _run_jobs(jobs, self.options, listener, alive, new_kernel)
         return _run_interruptibly(main, alive.kill_all)

@@ -14,7 +14,8 @@ from docgen.errors import BuildFailed
 from docgen.execute.cache import ExecutionCache, docgen_metadata, environment_fingerprint
 from docgen.execute.executor import ExecutionResult, Executor, Listener, Silent
 from docgen.execute.gpus import detect_gpus
-from docgen.execute.plan import Machine, finished_run, plan_execution, project_path
+from docgen.execute.plan import Machine, PlannedJob, finished_run, plan_execution, project_path
+from docgen.execute.schedule import expected_seconds, longest_first
 from docgen.model import NotebookRun, Source, Status
 from docgen.notebooks.node import from_dict
 
@@ -53,6 +54,8 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             workers=worker_count(config),
             warm_kernels=config.warm_kernels,
             preload=tuple(config.preload),
+            fork_kernels=config.fork_kernels,
+            preload_first_cells=config.preload_first_cells,
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),
@@ -88,6 +91,15 @@ def provenance_of(result: ExecutionResult) -> dict[str, Any]:
     return provenance
 
 
+def in_running_order(
+    to_run: Sequence[PlannedJob], config: Config, cache: ExecutionCache | None
+) -> list[PlannedJob]:
+    """The jobs longest first, by the seconds the cache recorded for each (schedule.py)."""
+    paths = [project_path(planned.job.path, config.root) for planned in to_run]
+    seconds = expected_seconds(paths, cache.recorded_seconds if cache else lambda _: None)
+    return longest_first(to_run, lambda p: project_path(p.job.path, config.root), seconds)
+
+
 def execute_stage(
     sources: Sequence[Source],
     notebooks: Sequence[nbformat.NotebookNode],
@@ -107,21 +119,47 @@ def execute_stage(
     for i in sorted(plan.decided):
         if plan.decided[i].status is not Status.NO_CODE:
             listener.finished(sources[i].path, plan.decided[i].status, 0.0)
+        if cache is not None and plan.decided[i].status in (Status.CACHED, Status.GPU_OUTPUTS):
+            # A CI shard's run, merged in, records its time here: shards do not.
+            rel = project_path(sources[i].path, config.root)
+            cache.keep_newer_duration(rel, plan.decided[i].provenance)
 
-    runs: dict[int, NotebookRun] = dict(plan.decided)
-    problems = dict(plan.problems)
+    ran, problems = run_planned(plan.to_run, sources, config, machine, cache, listener, executor)
+    runs = {**plan.decided, **ran}
+    problems = {**plan.problems, **problems}
+    if problems:
+        raise BuildFailed([problems[i] for i in sorted(problems)])
+    return [runs[i] for i in sorted(runs)]
+
+
+def run_planned(
+    planned_jobs: Sequence[PlannedJob],
+    sources: Sequence[Source],
+    config: Config,
+    machine: Machine,
+    cache: ExecutionCache | None,
+    listener: Listener,
+    executor: Executor | None = None,
+    record_duration: bool = True,
+) -> tuple[dict[int, NotebookRun], dict[int, str]]:
+    """Run the jobs longest first and store each result in `cache`: (the runs, the
+    problems), both by the notebook's index in `sources`."""
+    runs: dict[int, NotebookRun] = {}
+    problems: dict[int, str] = {}
+    to_run = in_running_order(planned_jobs, config, cache)
     results: list[ExecutionResult] = []
-    if plan.to_run or executor is not None:  # the local pool only when something runs
+    if to_run or executor is not None:  # the local pool only when something runs
         executor = executor or local_pool(config, machine)
-        results = executor.run([planned.job for planned in plan.to_run], listener)
-    for planned, result in zip(plan.to_run, results, strict=True):
+        results = executor.run([planned.job for planned in to_run], listener)
+    for planned, result in zip(to_run, results, strict=True):
         i, job = planned.index, planned.job
         if result.error is not None or result.nb is None:
             problems[i] = result.error or f"{job.path}: did not run"
             continue
         docgen_metadata(result.nb)["provenance"] = from_dict(provenance_of(result))
         if cache is not None and planned.key is not None:
-            warning = cache.store(planned.key, project_path(job.path, config.root), result.nb)
+            rel = project_path(job.path, config.root)
+            warning = cache.store(planned.key, rel, result.nb, record_duration)
             if warning:  # the site is still right; only the next build is slower
                 listener.warn(warning)
         runs[i] = finished_run(
@@ -132,6 +170,4 @@ def execute_stage(
             kernel_wait=result.kernel_wait,
             warnings=result.warnings,
         )
-    if problems:
-        raise BuildFailed([problems[i] for i in sorted(problems)])
-    return [runs[i] for i in sorted(runs)]
+    return runs, problems

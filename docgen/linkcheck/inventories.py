@@ -24,9 +24,14 @@ class Inventory:
     name: str
     base: str
     pages: Mapping[str, frozenset[str]]
+    # An objects.inv lists every page of its site; an nbdev index lists only the pages of
+    # API names, so a page it lacks beside none of them (a tutorial) may still exist.
+    complete: bool = True
 
 
-def _inventory_from_urls(name: str, urls: Iterable[str], base: str = "") -> list[Inventory]:
+def _inventory_from_urls(
+    name: str, urls: Iterable[str], base: str = "", complete: bool = True
+) -> list[Inventory]:
     by_site: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for url in urls:
         page, _, fragment = url.partition("#")
@@ -36,13 +41,13 @@ def _inventory_from_urls(name: str, urls: Iterable[str], base: str = "") -> list
             anchors.add(fragment)
     if base:  # an objects.inv: its base URL is given
         pages = {p: frozenset(a) for site in by_site.values() for p, a in site.items()}
-        return [Inventory(name, base if base.endswith("/") else base + "/", pages)]
+        return [Inventory(name, base if base.endswith("/") else base + "/", pages, complete)]
     found = []
     for site, site_pages in by_site.items():
         prefix = os.path.commonprefix(list(site_pages))
         prefix = prefix[: prefix.rfind("/") + 1] if len(prefix) > len(site) else site
         frozen = {page: frozenset(anchors) for page, anchors in site_pages.items()}
-        found.append(Inventory(name, prefix, frozen))
+        found.append(Inventory(name, prefix, frozen, complete))
     return found
 
 
@@ -59,7 +64,8 @@ def load_inventories(
     if nbdev:
         indexes, warnings = nbdev_indexes()
         for name, entries in indexes.items():
-            found += _inventory_from_urls(name, (url for _, url in entries))
+            urls = (url for _, url in entries)
+            found += _inventory_from_urls(name, urls, complete=False)
     for base, data in (inventories or {}).items():
         try:
             raw = data if isinstance(data, bytes) else Path(data).read_bytes()
@@ -79,7 +85,8 @@ def _merge_by_base(inventories: Iterable[Inventory]) -> list[Inventory]:
                 p: old.pages.get(p, frozenset()) | inv.pages.get(p, frozenset())
                 for p in {*old.pages, *inv.pages}
             }
-            inv = Inventory(f"{old.name}+{inv.name}", inv.base, pages)
+            complete = old.complete or inv.complete
+            inv = Inventory(f"{old.name}+{inv.name}", inv.base, pages, complete)
         merged[inv.base] = inv
     return sorted(merged.values(), key=lambda i: -len(i.base))
 
@@ -97,6 +104,8 @@ def check_in_inventory(url: str, inventories: Sequence[Inventory]) -> tuple[str,
     if anchors is None:
         if page == inv.base:
             return "working", "inventory", f"the root of the {inv.name} inventory"
+        if not inv.complete and not _beside_known_pages(page, inv):
+            return None  # outside what an nbdev index knows: an external link
         base = len(inv.base)
         hint = _did_you_mean(page[base:], (p[base:] for p in inv.pages))
         return (
@@ -115,6 +124,14 @@ def check_in_inventory(url: str, inventories: Sequence[Inventory]) -> tuple[str,
             ),
         )
     return "working", "inventory", f"found in the {inv.name} inventory"
+
+
+def _beside_known_pages(page: str, inv: Inventory) -> bool:
+    """Whether `page` is an HTML page in a folder where the index lists pages."""
+    folder, _, name = page.rpartition("/")
+    if not name.endswith(".html"):  # `api/core.html.md`: a file beside the page
+        return False
+    return any(p.rpartition("/")[0] == folder for p in inv.pages)
 
 
 def _did_you_mean(word: str, options: Iterable[str], before: str = "") -> str:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from docgen.linkcheck.inventories import (
 from docgen.linkcheck.online import HttpOptions, check_urls_cached
 from docgen.linkcheck.report import CheckReport, LinkResult
 from docgen.linkcheck.scan import ParsedPage, parse_page
+from docgen.site.embeds import EMBED_DIR, URL_ATTR
 from docgen.site.meta import public_base
 
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -71,6 +73,7 @@ class _SiteChecker:
         pages: dict[str, ParsedPage],
         inventories: Sequence[Inventory],
         site_url: str = "",
+        repo_links: Callable[[str], Verdict | None] | None = None,
     ):
         self.site, self.files, self.dirs, self.pages = site, files, dirs, pages
         # Links into the site's public address (canonical links, a 404 page's absolute
@@ -78,6 +81,7 @@ class _SiteChecker:
         base = public_base(site_url)
         self.site_prefixes = (base, urlsplit(base).path or "/") if site_url else ()
         self.inventories = inventories
+        self.repo_links = repo_links
         self.targets: dict[tuple[str, str], str | Verdict] = {}
         self.external: dict[str, Verdict] = {}
 
@@ -117,6 +121,10 @@ class _SiteChecker:
         name = scheme.group(1).lower() if scheme else "https"
         if name not in ("http", "https"):
             return "unchecked", "", f"{name}: links are not checked"
+        if self.repo_links is not None:
+            verdict = self.repo_links(url)
+            if verdict is not None:
+                return verdict
         found = check_in_inventory("https:" + url if url[:2] == "//" else url, self.inventories)
         return found or ("unchecked", "external", "external (use --external to check it)")
 
@@ -192,10 +200,12 @@ def check_site(
     http: HttpOptions | None = None,
     log: Callable[[str], None] | None = None,
     site_url: str = "",
+    repo_links: Callable[[str], Verdict | None] | None = None,
 ) -> CheckReport:
     """Check every link of the built site in `site`; see the module docstring.
 
     `site_url` is the site's public address: links into it are checked against `site`.
+    `repo_links` gives the verdict on Colab and Binder links (see repolinks.py).
     `inventories` maps base URLs to objects.inv data; `nbdev` adds the installed nbdev
     indexes; `ignore` are regexes searched in each link; `external` requests every
     http(s) link, with `http`'s options.
@@ -219,7 +229,7 @@ def check_site(
                 continue
             pages[rel] = parse_page(html)
     known, warnings = load_inventories(inventories, nbdev)
-    checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known), site_url)
+    checker = _SiteChecker(site, files, dirs, pages, _merge_by_base(known), site_url, repo_links)
     ignored = _compile_ignores(ignore)
 
     add, check = results.append, checker.check
@@ -231,6 +241,7 @@ def check_site(
             status, kind, info = check(rel, url)
             add(LinkResult(rel, line, status, 0, url, info, kind))
     results += _check_objects_inv(site, files, checker)
+    results += _check_embeds(site, files, checker)
     if external:
         results = _check_online(results, http or HttpOptions(), warnings, log)
     results.sort(key=lambda r: (r.filename, r.lineno))
@@ -252,6 +263,28 @@ def _check_objects_inv(site: Path, files: set[str], checker: _SiteChecker) -> li
         if info and status == "broken":
             info = f"{item.domain}:{item.role} {item.name}: {info}"
         results.append(LinkResult("objects.inv", number, status, 0, item.uri, info, kind))
+    return results
+
+
+def _check_embeds(site: Path, files: set[str], checker: _SiteChecker) -> list[LinkResult]:
+    """The embed files (`_embed/*.json`): readable, and their page, images and links found
+    in the site. Their URLs are relative to the site's root, as if on its index page."""
+    results = []
+    for rel in sorted(f for f in files if f.startswith(f"{EMBED_DIR}/") and f.endswith(".json")):
+        try:
+            data = json.loads((site / rel).read_text(encoding="utf-8"))
+            urls = [data["page"]["url"]]
+            for fragment in [*data["sections"], *data["cells"]]:
+                urls += [m.group(2)[1:-1] for m in URL_ATTR.finditer(fragment["html"])]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            info = f"not an embed file docgen can read ({type(e).__name__}: {e})"
+            results.append(LinkResult(rel, 0, "broken", 0, rel, info, "bad-embed"))
+            continue
+        for uri in dict.fromkeys(urls):
+            if uri[:1] == "#":
+                continue
+            status, kind, info = checker.check("index.html", html.unescape(uri))
+            results.append(LinkResult(rel, 0, status, 0, uri, info, kind))
     return results
 
 

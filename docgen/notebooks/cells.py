@@ -20,6 +20,9 @@ _CELL_MAGIC = re.compile(r"^\s*%%\w+")
 # nbdev's directives that take the whole cell off the page: nbdev's docs show neither the
 # module name nor internal code. (`#| export` cells stay: their code is the API's record.)
 _HIDING = ("hide", "exporti", "default_exp")
+# The setup cell of a page's downloadable notebooks (site/downloads.py): it installs what
+# the notebook needs elsewhere, so docgen neither runs nor shows it, should one come back.
+SETUP_TAG = "docgen-setup"
 
 @dataclass(frozen=True)
 class CellOptions:
@@ -125,8 +128,10 @@ def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
     return CellOptions(
         execute=cell.cell_type == "code"
         and "skip-execution" not in tags
+        and SETUP_TAG not in tags
         and not directive("eval", _is_false),
         show_cell="remove-cell" not in tags
+        and SETUP_TAG not in tags
         and not any(directive(name, _is_shown) for name in _HIDING)
         and not directive("include", _is_false),
         show_input="remove-input" not in tags and not directive("echo", _is_false),
@@ -135,3 +140,17 @@ def cell_options(cell: nbformat.NotebookNode) -> CellOptions:
         collapse_output="hide-output" in tags,
         may_raise="raises-exception" in tags or directive("error", _is_true),
     )
+
+
+LABEL_TAG = "label:"
+
+
+def cell_label(cell: nbformat.NotebookNode) -> str:
+    """The name a cell's `label:NAME` tag gives it ("" when it has none): the cell's anchor
+    in its page, and what other sites embed it by."""
+    for tag in cell.get("metadata", {}).get("tags", []):
+        if isinstance(tag, str) and tag.startswith(LABEL_TAG):
+            name = tag[len(LABEL_TAG) :].strip()
+            if name and not any(c.isspace() for c in name):
+                return name
+    return ""

@@ -30,7 +30,9 @@ def strip_prefix(name: str) -> str:
     return _NUMERIC_PREFIX.sub("", name) or name
 
 
-def _sort_key(rel: PurePosixPath, nav: list[str]) -> tuple[int, list[tuple[int, str]]]:
+def _sort_key(
+    rel: PurePosixPath, nav: list[str], home: PurePosixPath | None = None
+) -> tuple[int, list[tuple[int, str]]]:
     """Explicit `nav` entries first, in their order; then index pages, then by name."""
     explicit = nav.index(str(rel)) if str(rel) in nav else len(nav)
     parts = []
@@ -38,7 +40,8 @@ def _sort_key(rel: PurePosixPath, nav: list[str]) -> tuple[int, list[tuple[int, 
         is_last = i == len(rel.parts) - 1
         stem = PurePosixPath(part).stem if is_last else part
         # Within a folder, its index page comes first and files come before subfolders.
-        rank = 0 if (is_last and stem == "index") else (1 if is_last else 2)
+        is_index = is_last and (stem == "index" or rel == home)
+        rank = 0 if is_index else (1 if is_last else 2)
         parts.append((rank, part))
     return (explicit, parts)
 
@@ -58,12 +61,15 @@ def discover_notebooks(
     nav: list[str] | None = None,
     exclude: Collection[Path] = (),
     private: bool = False,
+    home: str = "",
 ) -> list[Source]:
     """Every notebook under `nbs_dir`, in site order.
 
     Hidden, private and checkpoint folders are skipped, and so are the folders in `exclude`
     (the output and cache folders) and any site docgen wrote, wherever they are; with
-    `private`, so are notebooks whose names start with `_`.
+    `private`, so are notebooks whose names start with `_`. `home` (a notebook at the top of
+    `nbs_dir`, nbdev's `readme_nb`) becomes the site's `index.html` when there is no
+    top-level `index.ipynb`.
     """
     hidden = (".", "_") if private else (".",)
     if not nbs_dir.is_dir():
@@ -86,11 +92,16 @@ def discover_notebooks(
     missing = [n for n in nav if PurePosixPath(n) not in set(found)]
     if missing:
         raise DocgenError(f"nav lists {', '.join(missing)}, which is not a notebook in {nbs_dir}")
-    found.sort(key=lambda rel: _sort_key(rel, nav))
+    home_rel = PurePosixPath(home) if home else None
+    if home_rel not in found or len(home_rel.parts) > 1 or PurePosixPath("index.ipynb") in found:
+        home_rel = None
+    found.sort(key=lambda rel: _sort_key(rel, nav, home_rel))
     sources = []
     for rel in found:
         folders = [strip_prefix(p) for p in rel.parts[:-1]]
         url = "/".join([*folders, strip_prefix(rel.stem) + ".html"])
+        if rel == home_rel:
+            url = "index.html"
         sources.append(Source(path=nbs_dir / rel, rel=rel, url=url))
     urls: dict[str, PurePosixPath] = {}
     for s in sources:

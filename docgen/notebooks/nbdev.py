@@ -41,6 +41,7 @@ class NbdevSettings:
     git_url: str = ""
     branch: str = "main"
     tst_flags: tuple[str, ...] = ("notest",)
+    readme_nb: str = "index.ipynb"
 
 
 def _from_pyproject(path: Path) -> NbdevSettings | None:
@@ -98,6 +99,7 @@ def _settings(table: dict[str, Any], lib_name: str, git_url: str) -> NbdevSettin
         git_url=git_url.rstrip("/"),
         branch=_text(table.get("branch")) or "main",
         tst_flags=tuple(str(f) for f in flags if isinstance(f, str)),
+        readme_nb=_text(table.get("readme_nb")) or "index.ipynb",
     )
 
 
@@ -123,6 +125,7 @@ def docgen_defaults(settings: NbdevSettings, root: Path) -> dict[str, Any]:
         values["packages"] = [Path(settings.lib_path).name]
     values["nbdev"] = True
     values["skip_flags"] = settings.tst_flags
+    values["home"] = settings.readme_nb
     return values
 
 

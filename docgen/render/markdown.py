@@ -13,6 +13,7 @@ import re
 import stat
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 
 import latex2mathml.converter
 import markdown
@@ -91,8 +92,30 @@ class _PageTreeprocessor(Treeprocessor):
                 el.set("src", _image_src(el.get("src", ""), ctx))
                 el.set("loading", "lazy")
             elif el.tag == "a" and el.get("href"):
-                el.set("href", _notebook_href(el.get("href", ""), ctx))
+                href = el.get("href", "")
+                el.set("href", _linked_image(href, ctx) or _notebook_href(href, ctx))
         _unlink_nested(root, self.md.htmlStash.rawHtmlBlocks)
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        for i, block in enumerate(blocks):
+            if isinstance(block, str) and "<" in block:
+                blocks[i] = _RAW_REF.sub(lambda m: _raw_ref(m, ctx), block)
+
+
+# `src` of an <img>, `href` of an <a>, in a markdown cell's raw HTML.
+_RAW_REF = re.compile(r"(<(img|a)\b[^>]*?\s(src|href)\s*=\s*)(\"[^\"]*\"|'[^']*')", re.IGNORECASE)
+
+
+def _raw_ref(m: re.Match[str], ctx: PageContext) -> str:
+    """An image or link in raw HTML resolved as the same one in markdown would be."""
+    tag, attr, quoted = m.group(2).lower(), m.group(3).lower(), m.group(4)
+    if (tag, attr) not in (("img", "src"), ("a", "href")):
+        return m.group(0)
+    value = html.unescape(quoted[1:-1])
+    if tag == "img":
+        new = _image_src(value, ctx)
+    else:
+        new = _linked_image(value, ctx) or _notebook_href(value, ctx)
+    return m.group(0) if new == value else f'{m.group(1)}"{html.escape(new)}"'
 
 
 _RAW_LINK_TAG = re.compile(r"<(/?)a(?=[\s>/])", re.IGNORECASE)
@@ -138,13 +161,39 @@ def _image_src(src: str, ctx: PageContext) -> str:
             return src
         mime, data = next(iter(bundle.items()))
         return ctx.add_notebook_image(data, mime) or src
-    if _SCHEME.match(src) or src.startswith(("/", "#")):
+    if _SCHEME.match(src) or src.startswith(("//", "#")):
         return src
+    if src.startswith("/"):  # from the notebooks folder, as Quarto reads it, if it is there
+        if not _from_root(ctx, src).is_file():
+            return src
+        src = posixpath.relpath(src, "/" + ctx.folder)
     data = _project_file(ctx, src)
     if data is None:
         return src
     mime = mimetypes.guess_type(path_of(src))[0] or "application/octet-stream"
     return ctx.add_image(data, mime)
+
+
+def _from_root(ctx: PageContext, src: str) -> Path:
+    """The file a `/`-rooted path names in the notebooks folder."""
+    root = ctx.nb_dir
+    for _ in PurePosixPath(ctx.folder).parts:
+        root = root.parent
+    return root / path_of(src).lstrip("/")
+
+
+def _linked_image(href: str, ctx: PageContext) -> str | None:
+    """A link to one of the project's image files (`[![](a.svg)](a.svg)`, to open it whole)
+    points at the copy the site publishes; None for any other link."""
+    if _SCHEME.match(href) or href.startswith(("//", "#")) or "#" in href:
+        return None
+    mime = mimetypes.guess_type(path_of(href))[0] or ""
+    if not mime.startswith("image/"):
+        return None
+    path = _from_root(ctx, href) if href.startswith("/") else ctx.nb_dir / path_of(href)
+    if not path.is_file():
+        return None
+    return _image_src(href, ctx)
 
 
 def _project_file(ctx: PageContext, src: str) -> bytes | None:
@@ -190,28 +239,35 @@ def _project_file(ctx: PageContext, src: str) -> bytes | None:
 
 
 def _notebook_href(link: str, ctx: PageContext) -> str:
-    """Links between notebooks (`other.ipynb#x`) point at the pages they become."""
-    if link.startswith(("#", "/")):
+    """Links between notebooks (`other.ipynb#x`) point at the pages they become; one
+    from the root (`/api/01_core.ipynb`, as Quarto writes them) starts at the notebooks
+    folder."""
+    if link.startswith(("#", "//")):
         return link
+    folder, as_written = ctx.folder, link
+    if link.startswith("/"):
+        written = link.partition("#")[0]
+        if not path_of(written).endswith(".ipynb"):
+            return link
+        link, folder = link[1:], ""
     written, _, fragment = link.partition("#")
     # `my%20page.ipynb` names the notebook `my page.ipynb`, unless one is named `my%20page.ipynb`.
     paths = dict.fromkeys([written, path_of(written)])
-    if not any(path.endswith(".ipynb") for path in paths):
+    keys = [posixpath.normpath(posixpath.join(folder, p)) for p in paths]
+    # `page_links` may also know a page by another `.html` name (nbdev's, for an nbdev site).
+    if not any(p.endswith(".ipynb") for p in paths) and not any(
+        k.endswith(".html") and k in ctx.page_links for k in keys
+    ):
         return link
     # `step1:setup.ipynb` reads as a URL with a scheme, but means the notebook if there is one.
-    target = next(
-        (
-            ctx.page_links[key]
-            for key in (posixpath.normpath(posixpath.join(ctx.folder, p)) for p in paths)
-            if key in ctx.page_links
-        ),
-        None,
-    )
+    target = next((ctx.page_links[key] for key in keys if key in ctx.page_links), None)
     if target is None and _SCHEME.match(link):
-        return link
+        return as_written
     if target is None:
-        ctx.warnings.append(f"{ctx.where()}: link to '{link}', which is not a notebook of the docs")
-        return link
+        ctx.warnings.append(
+            f"{ctx.where()}: link to '{as_written}', which is not a notebook of the docs"
+        )
+        return as_written
     return ctx.href(target) + (f"#{fragment}" if fragment else "")
 
 

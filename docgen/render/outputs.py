@@ -16,6 +16,7 @@ from docgen.render.ansi import ansi_to_html
 from docgen.render.context import PageContext, decode_notebook_image
 from docgen.render.frontend import frontend_note
 from docgen.render.markdown import MarkdownRenderer
+from docgen.runtime.entry import html_text
 
 # Richest first: what a reader of the page should see when an output offers several forms.
 MIME_ORDER = (
@@ -36,7 +37,6 @@ _CSS_LENGTH = re.compile(r"\d+(?:\.\d+)?(?:px|%|em|rem|vw|vh)?")
 _SVG_TITLE = re.compile(
     r"<svg\b[^>]*>\s*(?:<!--.*?-->\s*)*<title\b[^>]*>(.*?)</title>", re.S | re.I
 )
-_TAG = re.compile(r"<[^>]*>")
 
 
 class _Unshowable(Exception):
@@ -120,7 +120,7 @@ def alt_text(mime: str, raw: bytes, metadata: object, ctx: PageContext) -> str:
         if text := _text_of(candidate):
             return text
     if mime == "image/svg+xml" and (m := _SVG_TITLE.search(raw[:4096].decode("utf-8", "replace"))):
-        if text := _text_of(html.unescape(_TAG.sub("", m.group(1)))):
+        if text := _text_of(html_text(m.group(1))):
             return text
     return f"Output of cell {ctx.cell_index + 1}"
 

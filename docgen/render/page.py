@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from docgen.config import Config
 from docgen.model import Heading, Page, Source, _title_heading
-from docgen.notebooks.cells import alt_text, cell_options, parse_directives
+from docgen.notebooks.cells import alt_text, cell_label, cell_options, parse_directives
 from docgen.notebooks.discover import strip_prefix
 from docgen.notebooks.nbdev import split_title_cell
 from docgen.render.ansi import valid_strings
@@ -85,11 +86,22 @@ def render_page(
         return fragment
 
     cells = []
+    labels: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
         ctx.cell_index = index
         options = cell_options(cell)
         if not options.show_cell:
             continue
+        label = cell_label(cell)
+        # A labelled cell is an anchor of its page (and what other sites embed it by).
+        cell_id = f' id="{html.escape(label)}"' if label and label not in labels else ""
+        if label in labels:
+            ctx.warnings.append(
+                f"{source.path}: cell {index + 1} repeats the tag 'label:{label}' of cell "
+                f"{labels[label] + 1}; the first keeps the name: rename the other"
+            )
+        elif label:
+            labels[label] = index
         if cell.cell_type == "markdown":
             # nbdev 3 puts directives on markdown cells too (`#| export`): never a heading.
             _, text = parse_directives(cell.source)
@@ -104,7 +116,7 @@ def render_page(
                 body = loads_nothing(body + (md.render(rest, ctx) if rest.strip() else ""))
             else:
                 body = loads_nothing(md.render(text, ctx))
-            cells.append(f'<div class="cell markdown-cell">{body}</div>')
+            cells.append(f'<div class="cell markdown-cell"{cell_id}>{body}</div>')
         elif cell.cell_type == "code":
             code = (
                 render_code_input(
@@ -121,11 +133,20 @@ def render_page(
                     out = f"<details><summary>Show output</summary>{out}</details>"
             if code or out:
                 outputs = f'<div class="cell-outputs">{out}</div>' if out else ""
-                cells.append(f'<div class="cell code-cell">{code}{outputs}</div>')
+                cells.append(f'<div class="cell code-cell"{cell_id}>{code}{outputs}</div>')
         elif cell.cell_type == "raw":
             mime = cell.get("metadata", {}).get("format", "")
             if mime in ("text/html", "html"):
-                cells.append(f'<div class="cell raw-cell">{loads_nothing(cell.source)}</div>')
+                cells.append(
+                    f'<div class="cell raw-cell"{cell_id}>{loads_nothing(cell.source)}</div>'
+                )
+    anchors = {h.anchor for h in ctx.headings}
+    ctx.warnings.extend(
+        f"{source.path}: cell {index + 1}'s tag 'label:{label}' is also a heading's anchor; "
+        "rename the label, as links and embeds by that name find the heading"
+        for label, index in labels.items()
+        if label in anchors
+    )
     return Page(
         source=source,
         title=page_title(ctx.headings, source),

@@ -9,6 +9,14 @@ from typing import Any
 
 from docgen.runtime.docstrings import _TABLE_SECTIONS, DocSection, parse_docstring
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment: tags removed first, then entities decoded, so that
+    escaped markup such as `&lt;b&gt;` in a default value stays text."""
+    return html.unescape(_TAG.sub("", fragment))
+
 _IDENTIFIER = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import html
 import inspect
-import re
 import sys
 from typing import Any
 
 from docgen.runtime.docments import docments
-from docgen.runtime.entry import _IDENTIFIER, _signature_html, render_doc_html
+from docgen.runtime.entry import _IDENTIFIER, _signature_html, html_text, render_doc_html
 from docgen.runtime.objects import member_function, source_line
 from docgen.runtime.userobjects import FAILURES, docstring, text_attr
 
@@ -221,7 +219,7 @@ class ShowDoc:
     def _plain_signature(self) -> str:
         if self.data["kind"] in ("module", "property"):
             return ""
-        return re.sub(r"<[^>]+>", "", html.unescape(_signature_html(self.data, lambda n: None)))
+        return html_text(_signature_html(self.data, lambda n: None))
 
     def __repr__(self) -> str:
         return f"<show_doc {self.data['name']}>"

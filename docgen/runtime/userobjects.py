@@ -8,10 +8,13 @@ anything, a `__module__` of None included. These helpers turn that into a value 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
+import io
 import pkgutil
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -35,12 +38,31 @@ def reason(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+@contextlib.contextmanager
+def contained() -> Iterator[None]:
+    """Import side effects kept from docgen, as pdoc keeps them: the module sees the
+    `sys.argv` of a bare interpreter (not docgen's command line, which an argparse call at
+    import would reject) and an empty stdin (so `input()` at import fails, never waits)."""
+    argv, stdin = sys.argv, sys.stdin
+    sys.argv, sys.stdin = [""], io.StringIO()
+    try:
+        yield
+    finally:
+        sys.argv, sys.stdin = argv, stdin
+
+
+def guarded_import(name: str) -> ModuleType:
+    """`importlib.import_module` inside `contained()`."""
+    with contained():
+        return importlib.import_module(name)
+
+
 def import_module(name: str) -> ModuleType:
     """`importlib.import_module`, with any failure of the module's own code a `UserCodeError`.
 
     `ModuleNotFoundError` for `name` itself is passed on: the caller knows what to suggest."""
     try:
-        return importlib.import_module(name)
+        return guarded_import(name)
     except ModuleNotFoundError as e:
         if e.name and name.split(".")[0] == e.name.split(".")[0]:
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from docgen.api.index import SymbolIndex
+from docgen.api.modidx import nbdev_page
 from docgen.api.pages import render_linked_page
 from docgen.api.resolve import Importer
 from docgen.config import Config
@@ -27,6 +28,7 @@ def body_options(config: Config) -> dict[str, Any]:
         "allow_remote": config.allow_remote,
         "repo": config.repo,
         "branch": config.branch,
+        "nbdev": config.nbdev,
     }
 
 
@@ -43,6 +45,10 @@ def render_pages(
     page_links = {s.rel.as_posix(): s.url for s, _ in all_pages}
     for s, _ in all_pages:  # nbdev links `api/migrate.ipynb` for api/16_migrate.ipynb
         page_links.setdefault(s.url.removesuffix(".html") + ".ipynb", s.url)
+    urls = {s.url for s, _ in all_pages}
+    for s, _ in all_pages if config.nbdev else []:  # and nbdev's page names (the home page's)
+        if not s.generated and nbdev_page(s.rel) not in urls:
+            page_links.setdefault(nbdev_page(s.rel), s.url)
     shared = digest(
         {
             "stamp": session.stamp,

@@ -52,6 +52,7 @@ from docgen.notebooks.node import from_dict
 from docgen.session.keys import digest, docgen_stamp, file_digest
 from docgen.session.store import SessionStore, Warn
 from docgen.site.assemble import notebook_file
+from docgen.site.downloads import export_scripts
 from docgen.site.search import SearchMemo, Section, page_sections
 from docgen.site.theme import template_environment
 
@@ -281,6 +282,20 @@ class BuildSession:
     def notebook_file(self, page: Page) -> bytes:
         """The page's notebook copy (see `assemble.notebook_file`), as kept for it."""
         return self._notebook_files.get(page.url) or notebook_file(page)
+
+    def script_files(self, cleans: list[bytes], warn: Warn) -> list[bytes]:
+        """Clean notebooks' `.py` files (see `downloads.export_scripts`), kept by each
+        notebook's bytes: only the changed ones are exported."""
+        names = [
+            hashlib.sha256(f"script\0{self.stamp}\0".encode() + clean).hexdigest()
+            for clean in cleans
+        ]
+        found = [self.store.load_blob(name) for name in names]
+        missing = [i for i, script in enumerate(found) if script is None]
+        for i, script in zip(missing, export_scripts([cleans[i] for i in missing]), strict=True):
+            self.store.save_blob(names[i], script, warn)
+            found[i] = script
+        return [script for script in found if script is not None]
 
     def sections_of(self, body: str) -> list[Section]:
         """A page body's search sections (see `search.page_sections`), as kept for it."""

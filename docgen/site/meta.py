@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+from docgen.runtime.entry import html_text
 from docgen.site.urls import href
 
 _PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.S)
-_TAG = re.compile(r"<[^>]+>")
 DESCRIPTION_CHARS = 200
 
 
@@ -18,7 +17,7 @@ def description(body: str) -> str:
     """The text of the page's first paragraph that has any, shortened at a word to about
     DESCRIPTION_CHARS characters; "" for a page without one."""
     for match in _PARAGRAPH.finditer(body):
-        text = " ".join(html.unescape(_TAG.sub("", match.group(1))).split())
+        text = " ".join(html_text(match.group(1)).split())
         if not text:
             continue
         if len(text) > DESCRIPTION_CHARS:

@@ -1,4 +1,5 @@
-"""What the site publishes for other tools: `objects.inv` (Sphinx) and `symbols.json`."""
+"""What the site publishes for other tools: `objects.inv` (Sphinx), `symbols.json` and the
+embeddable fragments of every page (`_embed/`, see embeds.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from docgen.model import Page
 from docgen.runtime.userobjects import (
     text_attr,
 )
+from docgen.site.embeds import cell_labels, embed_files
 from docgen.site.urls import href
 
 
@@ -86,10 +88,16 @@ def project_version(packages: list[str]) -> str:
 def site_symbol_files(
     pages: list[Page], index: SymbolIndex, config: Config, version: str | None = None
 ) -> dict[str, bytes]:
-    """objects.inv (for Sphinx's intersphinx and other tools) and symbols.json; `version`
-    is the project's (default: its packages' `__version__`, which imports them)."""
+    """objects.inv (for Sphinx's intersphinx and other tools), symbols.json and `_embed/`;
+    `version` is the project's (default: its packages' `__version__`, which imports them).
+    Headings and labelled cells are objects.inv's std:label entries."""
     entries = [
-        PageEntry(page.url, page.title, [(h.anchor, h.text) for h in page.headings])
+        PageEntry(
+            page.url,
+            page.title,
+            [(h.anchor, h.text) for h in page.headings]
+            + [(label, label) for label in cell_labels(page.body)],
+        )
         for page in pages
     ]
     if version is None:
@@ -97,4 +105,5 @@ def site_symbol_files(
     return {
         "objects.inv": objects_inv(index, entries, config.title, version),
         "symbols.json": symbols_json(index),
+        **embed_files(pages, config.title, version, config.site_url),
     }
