@@ -622,3 +622,77 @@ def test_source_edit_reruns_the_notebooks_that_import_it(tmp_path: Path, serve) 
     assert b"uses 22" in uses and b"Gives the second answer." in uses
     api = server.get("api/mypkg.html")[1]
     assert b"Helps twice." in api and b"Helps once." not in api
+
+
+# --- kept zygotes: kernels forked from a process that outlives each build -------------------
+
+
+def parents(root: Path) -> list[int]:
+    """The parent pid of each run's kernel, as the notebook wrote it."""
+    file = root / "parents.txt"
+    return [int(line) for line in file.read_text().split()] if file.exists() else []
+
+
+def noting_parent(value: str) -> str:
+    return f"import os\nopen('../parents.txt', 'a').write(f'{{os.getppid()}}\\n')\nprint({value})"
+
+
+@pytest.mark.kernel
+def test_code_edits_fork_their_kernels_from_one_kept_zygote(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    write_notebook(root / "nbs" / "code.ipynb", "md:# Code", noting_parent("'run', 1"))
+    server = serve(root)
+    server.wait_builds(1, timeout=120)
+    write_notebook(root / "nbs" / "code.ipynb", "md:# Code", noting_parent("'run', 2"))
+    server.wait_builds(2, timeout=120)
+    write_notebook(root / "nbs" / "code.ipynb", "md:# Code", noting_parent("'run', 3"))
+    server.wait_builds(3, timeout=120)
+    assert b"run 3" in server.get("code.html")[1]
+    first, second, third = parents(root)
+    assert first == second == third, "".join(server.err)
+    zygote = first
+    assert zygote != server.process.pid and zygote in _descendants(server.process.pid)
+    assert _alive(zygote)  # between builds too
+    assert server.stop() == 0, "".join(server.err)
+    deadline = time.monotonic() + 5
+    while _alive(zygote) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(zygote)
+    assert "Traceback" not in "".join(server.err)
+
+
+@pytest.mark.kernel
+def test_an_edit_to_a_project_module_the_zygote_imported_reaches_the_notebook(
+    tmp_path: Path, serve
+) -> None:
+    """The first cell imports the project's package, so the kept zygote imports it too: it
+    must not fork kernels with the package as it was before the edit."""
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text(
+        '[tool.docgen]\ntitle = "Demo"\nnbs = "nbs"\npackages = ["helper"]\n'
+    )
+    helper = root / "helper"
+    helper.mkdir()
+    (helper / "__init__.py").write_text("VALUE = 'first value'\n")
+    write_notebook(
+        root / "nbs" / "uses.ipynb", "md:# Uses", "import helper\n" + noting_parent("helper.VALUE")
+    )
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    server = serve(root, env={**os.environ, "PYTHONPATH": path})
+    server.wait_builds(1, timeout=120)
+    assert b"first value" in server.get("uses.html")[1]
+    (helper / "__init__.py").write_text("VALUE = 'second value'\n")
+    server.wait_builds(2, timeout=120)
+    page = server.get("uses.html")[1]
+    assert b"second value" in page and b"first value" not in page, "".join(server.err)
+    before, after = parents(root)
+    assert before != after  # a new zygote, which imported the module as it is now
+    # A code edit then forks from that zygote, still warm.
+    write_notebook(
+        root / "nbs" / "uses.ipynb",
+        "md:# Uses",
+        "import helper\n" + noting_parent("helper.VALUE, 3"),
+    )
+    server.wait_builds(3, timeout=120)
+    assert b"second value 3" in server.get("uses.html")[1]
+    assert parents(root)[-1] == after

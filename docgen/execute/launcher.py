@@ -290,7 +290,9 @@ class Zygotes:
             except BaseException:
                 future.set_result(None)
                 raise
-        zygote = await asyncio.shield(self.started[key])
+        started = self.started[key]
+        # Done already, maybe in the event loop of an earlier run (serve keeps its zygotes).
+        zygote = started.result() if started.done() else await asyncio.shield(started)
         if zygote is None:
             return None
         if zygote.dead:  # killed from outside: the notebooks left still get kernels
@@ -321,6 +323,10 @@ class Zygotes:
                 "[tool.docgen.execute], or set `fork_kernels = false` there."
             )
             return None
+
+    def pids(self) -> list[int]:
+        """The zygote processes running now."""
+        return [z.process.pid for z in self.zygotes if z.process.poll() is None]
 
     def close(self) -> None:
         for zygote in self.zygotes:
