@@ -233,9 +233,13 @@ def _build(
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
-    listed = [[p.url, p.title, [[h.anchor, h.text] for h in p.headings]] for p in pages]
+    # `_embed/` holds each page's body in fragments: a prose edit changes it.
+    listed = [
+        [p.url, p.title, [[h.anchor, h.text] for h in p.headings], digest(p.body), sorted(p.images)]
+        for p in pages
+    ]
     generated = session.symbol_files(
-        digest([index_key, config.title, version, listed]),
+        digest([index_key, config.title, version, config.site_url, listed]),
         lambda: site_symbol_files(pages, index, config, version),
     )
     report = None

@@ -265,8 +265,9 @@ class BuildSession:
         return html
 
     def symbol_files(self, key: str, make: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
-        """objects.inv and symbols.json (see `publish.site_symbol_files`), made again only
-        when `key` (the symbol index, and every page's URL, title and headings) changed."""
+        """objects.inv, symbols.json and `_embed/` (see `publish.site_symbol_files`), made
+        again only when `key` (the symbol index, and every page's URL, title, headings and
+        body) changed."""
         if self._symbol_files is None or self._symbol_files[0] != key:
             self._symbol_files = (key, make())
         return dict(self._symbol_files[1])
