@@ -277,6 +277,8 @@ def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> N
     kernel = int(pid_file.read_text())
     family = _descendants(server.process.pid)
     assert kernel in family
+    zygote = int(Path(f"/proc/{kernel}/stat").read_text().rpartition(")")[2].split()[1])
+    assert zygote != server.process.pid and zygote in family  # it goes too
     assert server.stop() == 0, "".join(server.err)
     deadline = time.monotonic() + 5
     while any(map(_alive, family)) and time.monotonic() < deadline:

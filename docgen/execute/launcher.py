@@ -290,9 +290,9 @@ class Zygotes:
             except BaseException:
                 future.set_result(None)
                 raise
-        started = self.started[key]
-        # Done already, maybe in the event loop of an earlier run (serve keeps its zygotes).
-        zygote = started.result() if started.done() else await asyncio.shield(started)
+        # Done already when it was started in the event loop of an earlier run (serve keeps
+        # its zygotes): shield then hands it back as it is, without that loop.
+        zygote = await asyncio.shield(self.started[key])
         if zygote is None:
             return None
         if zygote.dead:  # killed from outside: the notebooks left still get kernels
