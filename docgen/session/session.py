@@ -293,7 +293,9 @@ class BuildSession:
         ]
         found = [self.store.load_blob(name) for name in names]
         missing = [i for i, script in enumerate(found) if script is None]
-        for i, script in zip(missing, export_scripts([cleans[i] for i in missing]), strict=True):
+        # In memory only: the session of a long-lived process, which keeps nbconvert loaded.
+        scripts = export_scripts([cleans[i] for i in missing], in_process=self.store.folder is None)
+        for i, script in zip(missing, scripts, strict=True):
             self.store.save_blob(names[i], script, warn)
             found[i] = script
         return [script for script in found if script is not None]
