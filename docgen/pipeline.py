@@ -233,7 +233,15 @@ def _build(
     if warnings and config.strict:
         raise BuildFailed([f"warning (--strict makes it an error): {w}" for w in warnings])
 
-    generated = site_symbol_files(pages, index, config, version)
+    # `_embed/` holds each page's body in fragments: a prose edit changes it.
+    listed = [
+        [p.url, p.title, [[h.anchor, h.text] for h in p.headings], digest(p.body), sorted(p.images)]
+        for p in pages
+    ]
+    generated = session.symbol_files(
+        digest([index_key, config.title, version, config.site_url, listed]),
+        lambda: site_symbol_files(pages, index, config, version),
+    )
     report = None
     if runs:
         from docgen.execute.stage import worker_count

@@ -158,3 +158,39 @@ def test_env_keys_are_in_the_key_and_other_variables_are_not(
     monkeypatch.delenv("DOCGEN_TEST_DECLARED")
     report, html = build_in(tmp_path)
     assert report.executed == 1 and "declared None" in html
+
+
+def test_a_documented_package_inside_the_project_is_left_to_the_notebooks_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit to it runs again only the notebooks that import it (their keys follow it);
+    one outside the project is in every notebook's key, through the environment."""
+    from docgen.execute.cache import environment_fingerprint
+
+    inside, outside = tmp_path / "proj", tmp_path / "elsewhere"
+    for folder, name in ((inside, "inpkg"), (outside, "outpkg")):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text("X = 1\n")
+        monkeypatch.syspath_prepend(str(folder))
+    fingerprint = environment_fingerprint([], ["inpkg", "outpkg"], inside)
+    assert "source:outpkg" in fingerprint and "source:inpkg" not in fingerprint
+    assert "source:inpkg" in environment_fingerprint([], ["inpkg"])  # no root: as before
+
+
+def test_a_shell_command_named_after_a_project_package_counts_as_importing_it(
+    tmp_path: Path,
+) -> None:
+    """`!mylib build` runs the project's package: an edit to it runs the notebook again."""
+    write(tmp_path / "mylib" / "__init__.py", "X = 1\n")
+    write(tmp_path / "mylib" / "__main__.py", "")
+    files = ["mylib/__init__.py", "mylib/__main__.py"]
+    assert list(digests(tmp_path, "!mylib build --out x")) == files
+    assert list(digests(tmp_path, "!python -m mylib")) == files
+    run = 'subprocess.run([sys.executable, "-m", "mylib", "build"])'
+    assert list(digests(tmp_path, "import subprocess, sys\n" + run)) == files
+    assert list(digests(tmp_path, "os.system('python3 -m mylib check')")) == files
+    assert list(digests(tmp_path, "%%bash\ncd .. && mylib check | head")) == files
+    write(tmp_path / "my_lib" / "__init__.py")
+    assert list(digests(tmp_path, "!my-lib build")) == ["my_lib/__init__.py"]  # as scripts are
+    for unrelated in ["!ls mylib", "x = 1 != 2  # mylib", "# !mylib\nprint(1)", "!pip list"]:
+        assert digests(tmp_path, unrelated) == {}, unrelated

@@ -12,7 +12,7 @@ from conftest import tagged, write_notebook
 from nbformat.v4 import new_output
 
 from docgen.config import CACHE_DIR, Config, load_config
-from docgen.errors import BuildFailed
+from docgen.errors import BuildFailed, UsageError
 from docgen.execute.cache import ExecutionCache
 from docgen.execute.executor import ExecutionResult, Job, Listener
 from docgen.execute.plan import Machine, plan_execution
@@ -107,3 +107,33 @@ def test_an_executors_failure_fails_the_build_with_its_message(tmp_path: Path) -
     with pytest.raises(BuildFailed) as failed:
         stage(config, RecordingExecutor(fail="index"))
     assert failed.value.problems == [f"{config.nbs / 'index.ipynb'}: failed elsewhere"]
+
+
+def test_only_the_notebooks_named_run_and_gpu_ones_on_request(tmp_path: Path) -> None:
+    """`docgen serve PAGE ...` (`only`) and, on a GPU machine, its run button (`force`)."""
+    import dataclasses
+
+    from docgen.execute.gpus import Gpu
+
+    config = project(tmp_path)
+    write_notebook(config.nbs / "other.ipynb", "md:# Other", "print('other')")
+    gpu_machine = Machine((Gpu(0, "Fake GPU"),), {"python": "test"})
+    sources = discover_notebooks(config.nbs)
+    notebooks = read_notebooks(sources)
+
+    def plan(**options: object) -> tuple[list[str], dict[str, Status]]:
+        chosen = dataclasses.replace(config, **options)  # type: ignore[arg-type]
+        cache = ExecutionCache(config.root / CACHE_DIR)
+        made = plan_execution(sources, notebooks, chosen, gpu_machine, cache)
+        decided = {sources[i].rel.stem: run.status for i, run in made.decided.items()}
+        return sorted(p.job.path.stem for p in made.to_run), decided
+
+    assert plan() == (["gpu", "index", "other"], {"prose": Status.NO_CODE})
+    to_run, decided = plan(only=["index"])
+    assert to_run == ["index"]
+    assert decided["other"] is Status.HELD and decided["gpu"] is Status.HELD
+    to_run, decided = plan(gpu_on_request=True)
+    assert to_run == ["index", "other"] and decided["gpu"] is Status.HELD
+    assert plan(gpu_on_request=True, force=["gpu"])[0] == ["gpu", "index", "other"]
+    with pytest.raises(UsageError, match="PAGE nosuch: no notebook of that name"):
+        plan(only=["nosuch"])

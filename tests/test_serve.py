@@ -264,7 +264,8 @@ def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> N
     root = project(tmp_path)
     write_notebook(
         root / "nbs" / "slow.ipynb",
-        "import os, pathlib, time\n"
+        "import os, pathlib, subprocess, time\n"
+        "subprocess.Popen(['sleep', '300'])  # a process of the kernel's own\n"
         "pathlib.Path('../kernel.pid').write_text(str(os.getpid()))\n"
         "time.sleep(120)",
     )
@@ -274,13 +275,34 @@ def test_ctrl_c_mid_cell_ends_the_kernel_and_exits_0(tmp_path: Path, serve) -> N
     pid_file = root / "kernel.pid"
     server.wait_for(lambda: pid_file.exists() and pid_file.read_text(), "the kernel's pid")
     kernel = int(pid_file.read_text())
+    family = _descendants(server.process.pid)
+    assert kernel in family
+    zygote = int(Path(f"/proc/{kernel}/stat").read_text().rpartition(")")[2].split()[1])
+    assert zygote != server.process.pid and zygote in family  # it goes too
     assert server.stop() == 0, "".join(server.err)
     deadline = time.monotonic() + 5
-    while _alive(kernel) and time.monotonic() < deadline:
+    while any(map(_alive, family)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(kernel)
+    assert [pid for pid in family if _alive(pid)] == []  # kernels, their children, all
     assert list((tmp_path / "tmp").iterdir()) == []
     assert "Traceback" not in "".join(server.err)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process started by `pid`, and by those, and so on."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -384,15 +406,17 @@ def test_broken_notebook_shows_an_overlay_until_fixed(tmp_path: Path, serve, pag
 @pytest.mark.kernel
 def test_code_edit_reruns_only_that_notebook(tmp_path: Path, serve, page) -> None:
     root = project(tmp_path)
-    write_notebook(root / "nbs" / "a.ipynb", "md:# A", "import time\ntime.sleep(1.5)\nprint(6*7)")
-    write_notebook(root / "nbs" / "b.ipynb", "md:# B", "print('b' * 3)")
+    slow = "import time\ntime.sleep(1.5)\n"
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", slow + counting("a", "6*7"))
+    write_notebook(root / "nbs" / "b.ipynb", "md:# B", counting("b", "'b' * 3"))
     server = serve(root)
     server.wait_builds(1, timeout=120)
+    assert starts(root) == ["a", "b"]
     ran = [line for line in server.err if line.startswith("ran ")]
     assert sorted(line.split()[1] for line in ran) == ["nbs/a.ipynb", "nbs/b.ipynb"]
     open_live(page, server, "a.html")
     assert "42" in page.inner_text("main")
-    write_notebook(root / "nbs" / "a.ipynb", "md:# A", "import time\ntime.sleep(1.5)\nprint(6*8)")
+    write_notebook(root / "nbs" / "a.ipynb", "md:# A", slow + counting("a", "6*8"))
     page.locator("#docgen-serve-running").wait_for(state="visible", timeout=20_000)
     assert "42" in page.inner_text("main")  # the old outputs stay while it runs
     page.wait_for_function(
@@ -401,6 +425,7 @@ def test_code_edit_reruns_only_that_notebook(tmp_path: Path, serve, page) -> Non
     server.wait_builds(2)
     ran = [line.split()[1] for line in server.err if line.startswith("ran ")]
     assert ran.count("nbs/a.ipynb") == 2 and ran.count("nbs/b.ipynb") == 1
+    assert starts(root) == ["a", "a", "b"]  # the kernels' own count
     assert page.locator("#docgen-serve-running").count() == 0
 
 
@@ -599,3 +624,77 @@ def test_source_edit_reruns_the_notebooks_that_import_it(tmp_path: Path, serve) 
     assert b"uses 22" in uses and b"Gives the second answer." in uses
     api = server.get("api/mypkg.html")[1]
     assert b"Helps twice." in api and b"Helps once." not in api
+
+
+# --- kept zygotes: kernels forked from a process that outlives each build -------------------
+
+
+def parents(root: Path) -> list[int]:
+    """The parent pid of each run's kernel, as the notebook wrote it."""
+    file = root / "parents.txt"
+    return [int(line) for line in file.read_text().split()] if file.exists() else []
+
+
+def noting_parent(value: str) -> str:
+    return f"import os\nopen('../parents.txt', 'a').write(f'{{os.getppid()}}\\n')\nprint({value})"
+
+
+@pytest.mark.kernel
+def test_code_edits_fork_their_kernels_from_one_kept_zygote(tmp_path: Path, serve) -> None:
+    root = project(tmp_path)
+    write_notebook(root / "nbs" / "code.ipynb", "md:# Code", noting_parent("'run', 1"))
+    server = serve(root)
+    server.wait_builds(1, timeout=120)
+    write_notebook(root / "nbs" / "code.ipynb", "md:# Code", noting_parent("'run', 2"))
+    server.wait_builds(2, timeout=120)
+    write_notebook(root / "nbs" / "code.ipynb", "md:# Code", noting_parent("'run', 3"))
+    server.wait_builds(3, timeout=120)
+    assert b"run 3" in server.get("code.html")[1]
+    first, second, third = parents(root)
+    assert first == second == third, "".join(server.err)
+    zygote = first
+    assert zygote != server.process.pid and zygote in _descendants(server.process.pid)
+    assert _alive(zygote)  # between builds too
+    assert server.stop() == 0, "".join(server.err)
+    deadline = time.monotonic() + 5
+    while _alive(zygote) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(zygote)
+    assert "Traceback" not in "".join(server.err)
+
+
+@pytest.mark.kernel
+def test_an_edit_to_a_project_module_the_zygote_imported_reaches_the_notebook(
+    tmp_path: Path, serve
+) -> None:
+    """The first cell imports the project's package, so the kept zygote imports it too: it
+    must not fork kernels with the package as it was before the edit."""
+    root = project(tmp_path)
+    (root / "pyproject.toml").write_text(
+        '[tool.docgen]\ntitle = "Demo"\nnbs = "nbs"\npackages = ["helper"]\n'
+    )
+    helper = root / "helper"
+    helper.mkdir()
+    (helper / "__init__.py").write_text("VALUE = 'first value'\n")
+    write_notebook(
+        root / "nbs" / "uses.ipynb", "md:# Uses", "import helper\n" + noting_parent("helper.VALUE")
+    )
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    server = serve(root, env={**os.environ, "PYTHONPATH": path})
+    server.wait_builds(1, timeout=120)
+    assert b"first value" in server.get("uses.html")[1]
+    (helper / "__init__.py").write_text("VALUE = 'second value'\n")
+    server.wait_builds(2, timeout=120)
+    page = server.get("uses.html")[1]
+    assert b"second value" in page and b"first value" not in page, "".join(server.err)
+    before, after = parents(root)
+    assert before != after  # a new zygote, which imported the module as it is now
+    # A code edit then forks from that zygote, still warm.
+    write_notebook(
+        root / "nbs" / "uses.ipynb",
+        "md:# Uses",
+        "import helper\n" + noting_parent("helper.VALUE, 3"),
+    )
+    server.wait_builds(3, timeout=120)
+    assert b"second value 3" in server.get("uses.html")[1]
+    assert parents(root)[-1] == after

@@ -219,3 +219,18 @@ def test_the_quick_reader_and_writer_match_nbformat(name: str) -> None:
     nb = nbformat.reads(text, as_version=4)
     assert loads_v4(text) == nb
     assert dumps_v4(loads_v4(text)) == nbformat.v4.writes(nb)
+
+
+def test_an_in_memory_session_exports_scripts_without_a_child_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A preview server's session: a child per rebuild would import nbconvert each time."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from docgen.site import downloads
+
+    def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a child process was started")
+
+    monkeypatch.setattr(downloads.subprocess, "run", no_child)
+    clean = downloads.notebook_bytes(new_notebook(cells=[new_code_cell("print(6 * 7)")]))
+    [script] = BuildSession().script_files([clean], print)
+    assert b"print(6 * 7)" in script

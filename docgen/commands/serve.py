@@ -2,9 +2,11 @@
 
 Each rebuild passes the same in-memory `BuildSession`, so a prose edit re-renders only its
 page and runs no kernel, and the execution cache re-runs only the notebooks whose code
-changed. Builds run in the main thread while the server keeps serving the last good site;
-a failed build leaves that site served and shows its message on the open pages.
-`site/` is never written.
+changed, each in a kernel forked from a zygote kept warm between builds (serve/kernels.py).
+Builds run in the main thread while the server keeps serving the last good site; a failed
+build leaves that site served and shows its message on the open pages.
+`site/` is never written. `PAGE ...` limits which notebooks run; a GPU notebook runs only when
+its page's run button asks (see serve/live.py).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             print("stopped", file=sys.stderr, flush=True)
         finally:
             server.stop(builder.live)
+            builder.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

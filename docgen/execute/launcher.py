@@ -290,6 +290,8 @@ class Zygotes:
             except BaseException:
                 future.set_result(None)
                 raise
+        # Done already when it was started in the event loop of an earlier run (serve keeps
+        # its zygotes): shield then hands it back as it is, without that loop.
         zygote = await asyncio.shield(self.started[key])
         if zygote is None:
             return None
@@ -321,6 +323,10 @@ class Zygotes:
                 "[tool.docgen.execute], or set `fork_kernels = false` there."
             )
             return None
+
+    def pids(self) -> list[int]:
+        """The zygote processes running now."""
+        return [z.process.pid for z in self.zygotes if z.process.poll() is None]
 
     def close(self) -> None:
         for zygote in self.zygotes:

@@ -3,7 +3,8 @@
 A notebook that does `import helper` runs the code of the helper.py beside it: editing that
 file changes its outputs as surely as editing the notebook. These modules are found from the
 import statements of the notebook's code cells (and `%run file.py`), read with `ast`; nothing
-is imported. A name is looked for where the kernel would find it: in the notebook's folder,
+is imported. Shell lines count too: `!mylib build` runs the project's package `mylib` (see
+`shell_commands`). A name is looked for where the kernel would find it: in the notebook's folder,
 then in the project root (and its `src/`), then wherever this Python finds it. It counts when
 its file is inside the project, outside any hidden folder or site-packages. The modules
 those files import are followed the same way. A package counts with all its .py files.
@@ -131,6 +132,39 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+_SHELL_CELL = re.compile(r"^\s*%%(?:bash|sh|script\s+\S*sh)\b")
+_SHELL_LINE = re.compile(r"^\s*!+")
+_COMMAND = re.compile(r"(?:python3?\s+-m\s+)?([A-Za-z_][\w-]*)")
+# `[sys.executable, "-m", "mylib", ...]` and "python -m mylib" in Python code
+_RUN_MODULE = re.compile(
+    r"""['"]-m['"]\s*,\s*['"]([A-Za-z_]\w*)|\bpython3?\s+-m\s+([A-Za-z_]\w*)"""
+)
+
+
+def shell_commands(cells: Iterable[str]) -> set[str]:
+    """The module names of the commands the cells run: those their shell lines (`!cmd`, and
+    the lines of a `%%bash` or `%%sh` cell) start with, where `!mylib build` and
+    `!python -m mylib` give `mylib` (a `-` read as `_`, as console scripts are named), and
+    the modules Python code runs with `-m` (`[sys.executable, "-m", "mylib"]`)."""
+    names: set[str] = set()
+    for source in cells:
+        if "-m" in source:
+            names.update(a or b for a, b in _RUN_MODULE.findall(source))
+        if "!" not in source and "%%" not in source:
+            continue
+        lines = source.splitlines()
+        shell = bool(lines) and bool(_SHELL_CELL.match(lines[0]))
+        for line in lines[1:] if shell else lines:
+            bang = _SHELL_LINE.match(line)
+            if not (shell or bang):
+                continue
+            for command in re.split(r"&&|\|\||[;|]", line[bang.end() :] if bang else line):
+                m = _COMMAND.match(command.strip())
+                if m:
+                    names.add(m.group(1).replace("-", "_"))
+    return names
+
+
 def cell_imports(cells: Iterable[str]) -> list[tuple[str, int]]:
     """(first name of the module, relative level) of every import in the code `cells`,
     sorted, each once: a function of their text alone, so the execution cache keeps it."""
@@ -189,6 +223,16 @@ def local_module_digests(
                 if run and (nb_dir / run.group(1)).is_file():
                     add(nb_dir / run.group(1))
     seen: set[tuple[str, int, Path | None]] = set()
+    # `!mylib build` runs the project's package as surely as `import mylib` does (its
+    # command is named after it, conventionally); a command that is no project module
+    # (`!ls`, `!pip`) adds nothing.
+    for name in shell_commands(cells):
+        for candidate in folders:
+            found = _module_at(candidate, name)
+            if found is not None:
+                seen.add((name, 0, None))
+                add(found)
+                break
 
     def follow(found: Iterable[tuple[str, int]], folder: Path) -> None:
         for name, level in found:

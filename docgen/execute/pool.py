@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import nbformat
 
@@ -29,6 +29,9 @@ from docgen.execute.executor import ExecutionResult, Job, Listener
 from docgen.execute.gpus import Gpu, GpuAssigner, gpu_env
 from docgen.execute.reaper import Reaper
 from docgen.model import Status
+
+if TYPE_CHECKING:
+    from docgen.execute.launcher import Zygotes
 
 T = TypeVar("T")
 
@@ -92,21 +95,30 @@ async def _start(kernel: PoolKernel, options: PoolOptions) -> list[str]:
 
 class Launcher(Protocol):
     """What starts the pool's kernels besides themselves (launcher.Zygotes): closed when the
-    pool is done, killed on an interrupt."""
+    pool is done (unless it is kept for the next run), killed on an interrupt."""
 
     def close(self) -> None: ...
     def kill(self) -> None: ...
+    def pids(self) -> list[int]: ...
+
+
+# (preload, the notebooks' first-cell imports, warn, fork_kernels) -> the zygotes of one run,
+# kept by the caller from one run to the next (serve/kernels.py)
+KeptLaunchers = Callable[[Sequence[str], Sequence[str], Callable[[str], None], bool], "Zygotes"]
 
 
 class _Kernels:
     """The kernels alive now, so that an interrupt can kill them all at once, the reaper
     of whatever their cells started, and what launches them."""
 
-    def __init__(self, launcher: Launcher | None = None, reaper: Reaper | None = None) -> None:
+    def __init__(
+        self, launcher: Launcher | None = None, reaper: Reaper | None = None, kept: bool = False
+    ) -> None:
         self.live: set[PoolKernel] = set()
         self.stopping = False
         self.reaper = reaper or Reaper()
         self.launcher = launcher
+        self.kept = kept  # the launcher outlives the pool
 
     def kill_all(self) -> None:
         self.stopping = True
@@ -197,7 +209,9 @@ async def _run_jobs(
         await asyncio.gather(*tasks, return_exceptions=True)  # their `finally` stops kernels
         for kernel in list(alive.live):  # left by a cancellation inside a shutdown
             kernel.kill_now()
-        if alive.launcher is not None:  # before the reaper, which would take it for an orphan
+        if alive.launcher is not None and alive.kept:
+            alive.reaper.spare(alive.launcher.pids())
+        elif alive.launcher is not None:  # before the reaper, which would take it for an orphan
             alive.launcher.close()
         recording.cancel()
         alive.reaper.close()  # before any await: a second cancellation must not skip it
@@ -285,12 +299,19 @@ def _run_interruptibly(main: Coroutine[Any, Any, T], on_interrupt: Callable[[], 
 class LocalPool:
     """The `Executor` that runs notebooks in kernels on this machine (see the module's doc).
 
-    `kernel` makes each notebook's kernel; by default a real Jupyter kernel (kernel.Kernel).
+    `kernel` makes each notebook's kernel; by default a real Jupyter kernel (kernel.Kernel),
+    forked from zygotes the pool starts and closes, or from `kept` ones when given.
     """
 
-    def __init__(self, options: PoolOptions, kernel: KernelFactory | None = None) -> None:
+    def __init__(
+        self,
+        options: PoolOptions,
+        kernel: KernelFactory | None = None,
+        kept: KeptLaunchers | None = None,
+    ) -> None:
         self.options = options
         self.kernel = kernel
+        self.kept = kept
 
     def run(self, jobs: Sequence[Job], listener: Listener) -> list[ExecutionResult]:
         """Run every job; results keep the jobs' order. A failed result carries its message."""
@@ -310,8 +331,10 @@ class LocalPool:
                 if options.preload_first_cells
                 else []
             )
-            launcher = Zygotes(options.preload, first_cells, listener.warn, options.fork_kernels)
+            launcher = (self.kept or Zygotes)(
+                options.preload, first_cells, listener.warn, options.fork_kernels
+            )
             new_kernel = functools.partial(Kernel, zygotes=launcher)
-        alive = _Kernels(launcher)
+        alive = _Kernels(launcher, kept=self.kept is not None)
         main = _run_jobs(jobs, self.options, listener, alive, new_kernel)
         return _run_interruptibly(main, alive.kill_all)

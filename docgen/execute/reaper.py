@@ -155,6 +155,11 @@ class Reaper:
         if proc is not None:
             self.roots.add(proc.key)
 
+    def spare(self, pids: Iterable[int]) -> None:
+        """Never take these children for the pool's orphans: they outlive it (a kept zygote)."""
+        procs = processes()
+        self.before |= {procs[p].key for p in pids if p in procs}
+
     def record(self) -> None:
         """Note every process now below a live kernel, for when it has left the tree."""
         if not self.kernels:

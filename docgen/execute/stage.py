@@ -22,7 +22,7 @@ from docgen.notebooks.node import from_dict
 if TYPE_CHECKING:
     import nbformat
 
-    from docgen.execute.pool import LocalPool
+    from docgen.execute.pool import KeptLaunchers, LocalPool
 
 
 def detect_machine(config: Config) -> Machine:
@@ -42,8 +42,11 @@ def worker_count(config: Config) -> int:
         return os.cpu_count() or 1
 
 
-def local_pool(config: Config, machine: Machine) -> LocalPool:
-    """The executor a build uses unless given another: kernels on this machine."""
+def local_pool(
+    config: Config, machine: Machine, kept: KeptLaunchers | None = None
+) -> LocalPool:
+    """The executor a build uses unless given another: kernels on this machine (forked
+    from `kept` zygotes when given, see pool.py)."""
     # Imported here: it loads nbclient and jupyter_client, which a build of cached
     # notebooks does not need.
     from docgen.execute.pool import LocalPool, PoolOptions
@@ -60,7 +63,8 @@ def local_pool(config: Config, machine: Machine) -> LocalPool:
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),
             env=nbdev_test_env(config),
-        )
+        ),
+        kept=kept,
     )
 
 

@@ -6,7 +6,8 @@ docgen's side is launcher.py. The conversation is JSON lines: requests on stdin,
 events on stdout.
 
     <- {"preload": ["torch", ...], "optional": ["pandas", ...]}      (first line)
-    -> {"ready": true, "skipped": [...]}  or  {"ready": false, "module": ..., "problem": ...}
+    -> {"ready": true, "skipped": [...], "files": [...]}                (its modules' files)
+       or  {"ready": false, "module": ..., "problem": ...}
     <- {"id": 1, "argv": [...], "cwd": "...", "env": {...}}          (one per kernel)
     -> {"id": 1, "pid": 1234}  or  {"id": 1, "error": "..."}
     -> {"exited": 1234, "status": -9}                                 (as each child ends)
@@ -102,7 +103,14 @@ def preload(required: list[str], optional: list[str]) -> dict:
         problem = f"importing {name}: {error}" if error else _fork_problem(name)
         if problem:
             return {"ready": False, "module": name, "optional": is_optional, "problem": problem}
-    return {"ready": True, "skipped": skipped, "problem": ""}
+    return {"ready": True, "skipped": skipped, "problem": "", "files": _module_files()}
+
+
+def _module_files() -> list[str]:
+    """The files the imported modules were read from: a zygote kept between builds is stale
+    once one of them changes (see serve/kernels.py)."""
+    files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+    return sorted(f for f in files if isinstance(f, str))
 
 
 def _become_kernel(zygote: int, request: dict, keep: int, own: list[int]) -> None:

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import watchfiles
 
@@ -25,6 +25,11 @@ from docgen.serve.sitefiles import SiteWriter
 from docgen.serve.watch import file_signature, is_edit, watched_folders
 from docgen.session.keys import file_digest
 from docgen.session.session import BuildSession
+
+if TYPE_CHECKING:
+    from docgen.execute.executor import Executor
+    from docgen.execute.plan import Machine
+    from docgen.serve.kernels import KeptZygotes
 
 Log = Callable[[str], None]
 _UNSEEN = object()
@@ -86,6 +91,7 @@ class Builder:
         self.live = LiveSite(self.config.out)
         self._has_gpu: bool | None = None
         self._sources: dict[str, str] | None = None  # package -> digest of its source
+        self.zygotes: KeptZygotes | None = None  # warm between builds: serve/kernels.py
 
     def _load(self, force: list[str] | None = None) -> Config:
         return load_config(self.config_file, overrides={**self.overrides, "force": force})
@@ -108,12 +114,15 @@ class Builder:
             self.config = self._load(force)
             self._forget_edited_packages()
             progress = PlainProgress(self.log, self.config.root)
+            machine, executor = self._executor()
             report = build(
                 self.config,
                 log=self.log,
                 progress=progress,
+                machine=machine,
                 session=self.session,
                 write=self.write,
+                executor=executor,
             )
         except KeyboardInterrupt:
             raise
@@ -140,6 +149,23 @@ class Builder:
             f"built {len(report.pages)} pages in {report.seconds:.2f} s: rendered "
             f"{len(report.rendered)}, executed {report.executed}; {len(changed)} changed"
         )
+
+    def _executor(self) -> tuple[Machine | None, Executor | None]:
+        """The local pool `docgen build` would use, its kernels forked from kept zygotes."""
+        if not self.config.execute:
+            return None, None
+        from docgen.execute.stage import detect_machine, local_pool
+        from docgen.serve.kernels import KeptZygotes
+
+        if self.zygotes is None:
+            self.zygotes = KeptZygotes()
+        machine = detect_machine(self.config)
+        return machine, local_pool(self.config, machine, self.zygotes)
+
+    def close(self) -> None:
+        """Stop the kept zygotes (and any kernel of theirs)."""
+        if self.zygotes is not None:
+            self.zygotes.close()
 
     def _forget_edited_packages(self) -> None:
         """Drop the documented packages' modules from this process when their source

@@ -13,6 +13,11 @@ It holds, each under a key of everything its value depends on:
 - each page's highlighted code cells, keyed by their source, lexer and link context;
 - the digests of notebook files known to be valid (see notebooks/read.py).
 
+In memory only, for the builds of one process (a preview server): each page wrapped in the
+theme, reused while its body's key, its neighbours and the sidebar (every page's title and
+path) are unchanged; each page's search words; the compiled templates; objects.inv and
+symbols.json; the generated API pages as read from the store.
+
 A page's body depends on other pages only through the symbol index (where `show_doc`
 placed each name) and the list of notebooks (links to `x.ipynb`): links to another page's
 heading are written as they are, without looking at that page. So a prose edit, even one
@@ -76,6 +81,8 @@ class BuildSession:
         self._wrapped: dict[str, tuple[str, bytes]] = {}  # page URL -> (key, its HTML)
         self.search_memo: SearchMemo = {}  # see search.index_data
         self._environments: dict[str, jinja2.Environment] = {}  # templates folder -> its own
+        self._api_pages: tuple[str, list[tuple[Source, Any]]] | None = None  # (key, pages)
+        self._symbol_files: tuple[str, dict[str, bytes]] | None = None  # (key, files)
 
     @classmethod
     def beside_cache(cls, config: Config) -> BuildSession:
@@ -154,6 +161,18 @@ class BuildSession:
         warn: Warn,
     ) -> list[tuple[Source, Any]]:
         """The generated API pages `make` returns, reused while `key` holds."""
+        if self._api_pages is not None and self._api_pages[0] == key:
+            return self._api_pages[1]  # read from the store once per process, not per build
+        pages = self._stored_api_pages(make, key, warn)
+        self._api_pages = (key, pages)
+        return pages
+
+    def _stored_api_pages(
+        self,
+        make: Callable[[], list[tuple[Source, Any]]],
+        key: str,
+        warn: Warn,
+    ) -> list[tuple[Source, Any]]:
         entry = self.store.load("api", "pages", warn)
         if isinstance(entry, dict) and entry.get("key") == key:
             try:
@@ -245,6 +264,14 @@ class BuildSession:
         self._wrapped[page.url] = (key, html)
         return html
 
+    def symbol_files(self, key: str, make: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
+        """objects.inv, symbols.json and `_embed/` (see `publish.site_symbol_files`), made
+        again only when `key` (the symbol index, and every page's URL, title, headings and
+        body) changed."""
+        if self._symbol_files is None or self._symbol_files[0] != key:
+            self._symbol_files = (key, make())
+        return dict(self._symbol_files[1])
+
     def template_environment(self, templates: Path | None) -> jinja2.Environment:
         """The theme's templates, and those of the folder `templates`, compiled once (Jinja
         compiles a template again when its file changes)."""
@@ -266,7 +293,9 @@ class BuildSession:
         ]
         found = [self.store.load_blob(name) for name in names]
         missing = [i for i, script in enumerate(found) if script is None]
-        for i, script in zip(missing, export_scripts([cleans[i] for i in missing]), strict=True):
+        # In memory only: the session of a long-lived process, which keeps nbconvert loaded.
+        scripts = export_scripts([cleans[i] for i in missing], in_process=self.store.folder is None)
+        for i, script in zip(missing, scripts, strict=True):
             self.store.save_blob(names[i], script, warn)
             found[i] = script
         return [script for script in found if script is not None]

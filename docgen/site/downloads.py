@@ -185,14 +185,18 @@ def _nbconvert_data() -> list[str]:
     return found
 
 
-def export_scripts(cleans: Sequence[bytes]) -> list[bytes]:
-    """`script_of` each clean notebook, in one child process.
+def export_scripts(cleans: Sequence[bytes], in_process: bool = False) -> list[bytes]:
+    """`script_of` each clean notebook, in one child process (or in this one).
 
     Importing nbconvert loads nbclient, jupyter_client, nbformat and zmq, which a build whose
-    notebooks are all cached never needs in its own process (see execute/cache.py).
+    notebooks are all cached never needs in its own process (see execute/cache.py). A
+    long-lived process (a preview server) imports it once instead: a child per rebuild
+    would import it again each time, for a second or more.
     """
     if not cleans:
         return []
+    if in_process:
+        return [script_of(clean) for clean in cleans]
     payload = json.dumps([clean.decode() for clean in cleans])
     try:
         done = subprocess.run(
