@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,3 +81,23 @@ from hypothesis import settings  # noqa: E402
 
 settings.register_profile("docgen", derandomize=True, deadline=None)
 settings.load_profile("docgen")
+
+
+def without_provenance(files: dict[str, bytes]) -> dict[str, bytes]:
+    """A site with what legitimately differs between two runs taken out: the run line, the
+    provenance of each executed notebook copy (which must have one), the timing report."""
+    kept = {}
+    for name, data in files.items():
+        if name.startswith("_timings."):
+            continue
+        if name.endswith(".html"):
+            data = re.sub(rb'<p class="provenance">[^<]*</p>', b"", data)
+        elif name.endswith("-clean.ipynb"):  # no outputs, so nothing about where they came from
+            assert "provenance" not in json.loads(data)["metadata"].get("docgen", {})
+        elif name.endswith(".ipynb"):
+            nb = json.loads(data)
+            assert nb["metadata"]["docgen"].pop("provenance")["device"]
+            data = json.dumps(nb, sort_keys=True).encode()
+        kept[name] = data
+    return kept
+

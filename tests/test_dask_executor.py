@@ -19,7 +19,14 @@ import pytest
 
 from docgen.errors import DocgenError
 from docgen.execute.dask.files import pack_files, unpack_files
-from tests.conftest import REPO, run_docgen, snapshot, tagged, write_notebook
+from tests.conftest import (
+    REPO,
+    run_docgen,
+    snapshot,
+    tagged,
+    without_provenance,
+    write_notebook,
+)
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.kernel
@@ -45,20 +52,6 @@ def env() -> dict[str, str]:
     paths = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
-
-def without_provenance(files: dict[str, bytes]) -> dict[str, bytes]:
-    kept = {}
-    for name, data in files.items():
-        if name.startswith("_timings."):
-            continue
-        if name.endswith(".html"):
-            data = re.sub(rb'<p class="provenance">[^<]*</p>', b"", data)
-        elif name.endswith(".ipynb"):
-            nb = json.loads(data)
-            nb["metadata"].get("docgen", {}).pop("provenance", None)  # downloads have none
-            data = json.dumps(nb, sort_keys=True).encode()
-        kept[name] = data
-    return kept
 
 
 def test_local_cluster_pages_equal_a_local_build(tmp_path: Path) -> None:

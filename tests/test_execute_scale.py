@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import run_docgen, snapshot, tagged, write_notebook
+from conftest import run_docgen, snapshot, tagged, without_provenance, write_notebook
 from nbformat.v4 import new_code_cell, new_output
 
 import docgen.execute.kernel
@@ -52,23 +52,6 @@ def page(project: Path, url: str) -> str:
 
 # --- parallel builds --------------------------------------------------------------------
 
-
-def without_provenance(files: dict[str, bytes]) -> dict[str, bytes]:
-    """The site with what legitimately differs between two runs taken out."""
-    kept = {}
-    for name, data in files.items():
-        if name.startswith("_timings."):
-            continue
-        if name.endswith(".html"):
-            data = re.sub(rb'<p class="provenance">[^<]*</p>', b"", data)
-        elif name.endswith("-clean.ipynb"):  # no outputs, so nothing about where they came from
-            assert "docgen" not in json.loads(data)["metadata"]
-        elif name.endswith(".ipynb"):
-            nb = json.loads(data)
-            assert nb["metadata"]["docgen"].pop("provenance")["device"]
-            data = json.dumps(nb, sort_keys=True).encode()
-        kept[name] = data
-    return kept
 
 
 def test_parallel_build_writes_the_same_site_as_a_serial_one(tmp_path: Path) -> None:
