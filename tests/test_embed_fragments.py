@@ -118,3 +118,23 @@ def test_a_section_holds_its_heading_and_no_heading_of_its_level_or_above(
             assert f"Text {after}." not in section["html"]
         inside = range(i + 1, after if after is not None else len(levels))
         assert all(f"Text {j}." in section["html"] for j in inside)
+
+
+def test_only_tags_links_are_rewritten_and_listed() -> None:
+    """Markup shown as text (escaped in code), comments and script bodies keep what they say:
+    an embedded page that shows HTML source must not have its source rewritten, nor its
+    example links reported by `docgen check`."""
+    from docgen.site.embeds import fragment_urls
+
+    shown = '<code>&lt;a href="guide.html#install"&gt;</code>'
+    fragment = (
+        f'<p><a href="x.html">x</a> {shown}</p><!-- <a href="c.html"> -->'
+        "<script src=\"s.js\">var a = '<a href=\"js.html\">';</script>"
+        '<img title="a>b" src="i.png">'
+    )
+    assert fragment_urls(fragment) == ["x.html", "s.js", "i.png"]
+    moved = site_relative(fragment, "sub/page.html")
+    assert shown in moved and '<!-- <a href="c.html"> -->' in moved
+    assert '<a href="js.html">' in moved
+    assert 'href="sub/x.html"' in moved and 'src="sub/s.js"' in moved
+    assert 'src="sub/i.png"' in moved

@@ -8,7 +8,7 @@ import re
 from urllib.parse import urljoin
 
 from docgen.embed.fetch import Fragment
-from docgen.site.embeds import EMBED_CLASS, URL_ATTR
+from docgen.site.embeds import EMBED_CLASS, sub_urls
 from docgen.site.urls import path_of
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -47,7 +47,7 @@ def wrap_fragment(fragment: Fragment, images_at: str) -> str:
             new = urljoin(fragment.site_base, html.unescape(value)) if fragment.site_base else value
         return f"{attr}={quote}{html.escape(new)}{quote}"
 
-    body = URL_ATTR.sub(rewrite, fragment.html)
+    body = sub_urls(fragment.html, rewrite)
     if fragment.page_url:  # from another site (a notebook of the host keeps its anchors)
         body = _DOCGEN_ID.sub(r"\1", body)
     project = f' data-docgen-project="{html.escape(fragment.project)}"' * bool(fragment.project)

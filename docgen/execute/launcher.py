@@ -2,7 +2,7 @@
 
 A kernel's start is mostly imports: IPython, ipykernel, and then the notebook's own (torch,
 pandas, the documented library). `Zygotes` starts one zygote per kernel command and
-environment, which imports all that once; each kernel is then a `fork()` of it, ready in a
+environment, which imports all that once; each kernel is then a fork (`os.fork`) of it, ready in a
 fraction of the time, and still a process of its own with a fresh namespace: what a notebook
 changes (globals, a patched module, the working directory) dies with its kernel.
 

@@ -25,7 +25,7 @@ from docgen.linkcheck.inventories import (
 from docgen.linkcheck.online import HttpOptions, check_urls_cached
 from docgen.linkcheck.report import CheckReport, LinkResult
 from docgen.linkcheck.scan import ParsedPage, parse_page
-from docgen.site.embeds import EMBED_DIR, URL_ATTR
+from docgen.site.embeds import EMBED_DIR, fragment_urls
 from docgen.site.meta import public_base
 
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -275,7 +275,7 @@ def _check_embeds(site: Path, files: set[str], checker: _SiteChecker) -> list[Li
             data = json.loads((site / rel).read_text(encoding="utf-8"))
             urls = [data["page"]["url"]]
             for fragment in [*data["sections"], *data["cells"]]:
-                urls += [m.group(2)[1:-1] for m in URL_ATTR.finditer(fragment["html"])]
+                urls += fragment_urls(fragment["html"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             info = f"not an embed file docgen can read ({type(e).__name__}: {e})"
             results.append(LinkResult(rel, 0, "broken", 0, rel, info, "bad-embed"))

@@ -252,7 +252,7 @@ class BuildSession:
 
     def wrapped_page(self, page: Page, around: str, wrap: Callable[[], bytes]) -> bytes:
         """The page's HTML (see `assemble.Wrapped`): kept in memory from the last build
-        while its body's key (see `page`) and `around` are unchanged, else `wrap()`."""
+        while its body's key (see `page`) and `around` are unchanged, else what `wrap` returns."""
         body_key = self._page_keys.get(page.url)
         if body_key is None:
             return wrap()

@@ -13,7 +13,7 @@ import hashlib
 import json
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
@@ -35,6 +35,40 @@ EMBED_CSS = "_static/docgen-embed.css"
 _CELL_START = '\n<div class="cell '
 _CELL_OPEN = re.compile(r'<div class="cell (markdown|code|raw)-cell"(?: id="([^"]*)")?>')
 URL_ATTR = re.compile(r"""\b(href|src)=("[^"]*"|'[^']*')""", re.I)
+# A tag (its attribute values may hold ">"), a comment, or a script or style element: only
+# tags carry links; text such as `&lt;a href="x"&gt;` in shown code is text.
+_OPEN_TAG = r"""<[a-zA-Z](?:"[^"]*"|'[^']*'|[^'">])*>"""
+_MARKUP = re.compile(
+    rf"<!--.*?(?:-->|\Z)|(?=<(?:script|style)\b)({_OPEN_TAG}).*?(?:</(?:script|style)\s*>|\Z)"
+    rf"|{_OPEN_TAG}",
+    re.S | re.I,
+)
+
+
+def sub_urls(fragment: str, rewrite: Callable[[re.Match[str]], str]) -> str:
+    """`URL_ATTR.sub(rewrite, fragment)` on the attributes of the fragment's tags only:
+    text, comments and the content of scripts and styles stay as written."""
+
+    def tag(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if text.startswith("<!--"):
+            return text
+        end = len(m.group(1)) if m.group(1) else len(text)  # a script's or style's own tag
+        return URL_ATTR.sub(rewrite, text[:end]) + text[end:]
+
+    return _MARKUP.sub(tag, fragment)
+
+
+def fragment_urls(fragment: str) -> list[str]:
+    """The href and src values of the fragment's tags, as written (still HTML-escaped)."""
+    found: list[str] = []
+
+    def record(m: re.Match[str]) -> str:
+        found.append(m.group(2)[1:-1])
+        return m.group(0)
+
+    sub_urls(fragment, record)
+    return found
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _BASE = "http://docgen.invalid/"
@@ -140,7 +174,7 @@ def site_relative(fragment: str, page_url: str) -> str:
         new = relative(value)
         return m.group(0) if new is None else f"{m.group(1)}={quote}{new}{quote}"
 
-    return URL_ATTR.sub(rewrite, fragment)
+    return sub_urls(fragment, rewrite)
 
 
 def fragment_images(fragment: str, images: Iterable[str]) -> list[str]:
