@@ -12,13 +12,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import posixpath
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docgen.configvalues import NUL, NUL_PROBLEM, check_hosts, check_value
 from docgen.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -31,8 +30,6 @@ EXECUTE_TABLE = "execute"  # the sub-table [tool.docgen.execute]
 OPEN_TABLE = "open"  # the sub-table [tool.docgen.open]: what "Open" offers on each page
 # The execution cache, downloaded inventories and the build session, under the project root.
 CACHE_DIR = ".docgen_cache"
-NUL = "\0"
-_NUL_PROBLEM = "contains a NUL character, which no file name can hold"
 
 
 def _option(default: Any, help: str, **kwargs: Any) -> Any:
@@ -276,82 +273,6 @@ class Config:
         }
 
 
-def _check_type(name: str, value: Any, f: dataclasses.Field[Any], where: str) -> Any:
-    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc,operator]
-    minimum = f.metadata.get("minimum", 1)
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-    elif isinstance(default, float):
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-    elif isinstance(default, list):
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    elif isinstance(default, dict):
-        ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-    else:  # str and paths
-        ok = isinstance(value, str)
-    if not ok:
-        positive = "a positive integer" if minimum > 0 else "an integer, 0 or more"
-        expected = {
-            bool: "true or false",
-            int: positive,
-            float: "a number of seconds, 0 or more",
-            list: "a list of strings",
-            dict: "a table of strings",
-        }
-        kind = next((t for t in expected if isinstance(default, t)), str)
-        raise UsageError(
-            f"{where}: option '{name}' must be {expected.get(kind, 'a string')}, not {value!r}"
-        )
-    choices = f.metadata.get("choices")
-    if choices and value not in choices:
-        raise UsageError(
-            f"{where}: option '{name}' must be one of {', '.join(map(repr, choices))}, "
-            f"not {value!r}"
-        )
-    if isinstance(default, Path) or (name == "templates" and value):
-        problem = path_problem(value)
-        if problem:
-            raise UsageError(f"{where}: option '{name}' {problem}")
-    if isinstance(default, dict) and any(NUL in v for v in value.values()):
-        raise UsageError(f"{where}: option '{name}' has a value that {_NUL_PROBLEM}")
-    if isinstance(default, Path) or name == "templates":
-        return Path(value) if value else None
-    if name == "nav":
-        return [_nav_entry(entry, where) for entry in value]
-    if isinstance(default, float):
-        return float(value)
-    return value
-
-
-def path_problem(text: str, kind: str = "folder") -> str | None:
-    """What is wrong with `text` as the path of a `kind`, worded to follow its name."""
-    if not text.strip():
-        return f"must name a {kind}, not an empty string"
-    if NUL in text:
-        return _NUL_PROBLEM
-    return None
-
-
-def _nav_entry(entry: str, where: str) -> str:
-    """A `nav` entry as discovery spells notebook paths: 'x.ipynb' for './x.ipynb'."""
-    if NUL in entry:
-        raise UsageError(f"{where}: nav entry {entry!r} {_NUL_PROBLEM}")
-    if "\\" in entry:
-        raise UsageError(
-            f"{where}: nav entry {entry!r} contains a backslash; write paths relative to "
-            f"`nbs` with forward slashes, e.g. {entry.replace(chr(92), '/')!r}"
-        )
-    path = posixpath.normpath(entry)
-    if posixpath.isabs(path) or path == ".." or path.startswith("../"):
-        raise UsageError(
-            f"{where}: nav entry {entry!r} is outside the notebooks folder; nav lists "
-            "notebooks by their path relative to `nbs`"
-        )
-    return path
-
-
 def _unknown(name: str, table: str, where: str) -> UsageError:
     here, elsewhere = Config.options(table), Config.options("" if table else EXECUTE_TABLE)
     heading = f"[tool.docgen.{table}]" if table else "[tool.docgen]"
@@ -380,7 +301,7 @@ def _parse_sub_table(sub: str, table: dict[str, Any], where: str) -> dict[str, A
     for name, value in table.items():
         if name not in options:
             raise _unknown(name, sub, where)
-        values[options[name].name] = _check_type(name, value, options[name], where)
+        values[options[name].name] = check_value(name, value, options[name], where)
     return values
 
 
@@ -403,7 +324,7 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
                     f"[tool.docgen.{EXECUTE_TABLE}]"
                 )
             f = Config.options(EXECUTE_TABLE)[new]
-            values[f.name] = _check_type(name, value, f, where)
+            values[f.name] = check_value(name, value, f, where)
             deprecations.append(
                 f"{where}: `{name} = ...` in [tool.docgen] is deprecated and stops working in "
                 f"the next release; write `{new} = {_toml(value)}` in [tool.docgen.{EXECUTE_TABLE}]"
@@ -412,9 +333,9 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
             continue
         if name not in options:
             raise _unknown(name, "", where)
-        values[name] = _check_type(name, value, options[name], where)
+        values[name] = check_value(name, value, options[name], where)
         if name == "allow_remote":
-            _check_hosts(value, where)
+            check_hosts(value, where)
     if deprecations:
         values["deprecations"] = tuple(deprecations)
     return values
@@ -422,15 +343,6 @@ def parse_table(table: dict[str, Any], where: str) -> dict[str, Any]:
 
 def _toml(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else repr(value)
-
-
-def _check_hosts(hosts: list[str], where: str) -> None:
-    for host in hosts:
-        if not re.fullmatch(r"(\*\.)?[^\s/:*@\[\]]+", host):
-            raise UsageError(
-                f"{where}: allow_remote wants host names such as 'cdn.example.org' or "
-                f"'*.example.org', not {host!r}"
-            )
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -487,7 +399,7 @@ def load_config(
     root = cwd
     if config_file is not None:
         if NUL in str(config_file):
-            raise UsageError(f"--config {_NUL_PROBLEM}: {str(config_file)!r}")
+            raise UsageError(f"--config {NUL_PROBLEM}: {str(config_file)!r}")
         config_file = (cwd / config_file).resolve()
         values = parse_table(read_toml(config_file), str(config_file))
         root = config_file.parent
@@ -505,7 +417,7 @@ def load_config(
         if value is None:
             continue
         if isinstance(value, Path) and NUL in str(value):
-            raise UsageError(f"--{key} {_NUL_PROBLEM}: {str(value)!r}")
+            raise UsageError(f"--{key} {NUL_PROBLEM}: {str(value)!r}")
         if isinstance(value, Path):
             as_written[key] = Path(os.path.abspath(cwd / value))
             value = (cwd / value).resolve()

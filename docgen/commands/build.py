@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from docgen.config import load_config, path_problem
+from docgen.config import load_config
+from docgen.configvalues import path_problem
 from docgen.errors import UsageError
 from docgen.words import counted
 
