@@ -242,3 +242,4 @@ def test_a_kernel_reports_each_cell_it_runs_and_where_it_ran(tmp_path: Path) -> 
     assert cells == [1, 5]  # not the skipped ones, nor the empty one
     assert ran.cells[5].outputs[0]["text"] == "42\n" and nb.cells[5].outputs == []
     assert info["python"] == platform.python_version()
+    assert info["gpu_opened"] is False  # no GPU's device file open in the kernel

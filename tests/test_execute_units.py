@@ -217,7 +217,7 @@ def test_kernels_spread_over_gpus_never_above_kernels_per_gpu() -> None:
     recorder = pool.recorder
     gpus = (Gpu(0, "Fake A"), Gpu(1, "Fake B"))
     options = PoolOptions(timeout=5, workers=16, warm_kernels=2, gpus=gpus, kernels_per_gpu=2)
-    assert (options.running, options.kernels) == (4, 6)
+    assert (options.gpu_running, options.running) == (4, 16)
     results = pool.run(jobs(*names), options)
     assert set(recorder.peak_running) == {"0", "1"}
     assert max(recorder.peak_running.values()) == 2  # never more running on one GPU
@@ -225,6 +225,43 @@ def test_kernels_spread_over_gpus_never_above_kernels_per_gpu() -> None:
     assert [r.gpu.index for r in results[:4]] == [0, 1, 0, 1]  # round-robin
     assert all(r.nb.metadata["ran_on"] == str(r.gpu.index) for r in results)
     assert all(k.env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID" for k in recorder.created)
+
+
+def gpu_jobs(names: str) -> list[Job]:
+    """Jobs named by letters; upper case ones use the GPU."""
+    return [
+        Job(new_notebook(), Path(f"/nbs/{n}.ipynb"), "python3", uses_gpu=n.isupper())
+        for n in names
+    ]
+
+
+def test_a_notebook_waiting_for_the_gpu_holds_no_kernel_a_cpu_notebook_could_use() -> None:
+    pool = FakePool({"A": 0.4, "B": 0.4, "c": 0.1, "d": 0.1, "e": 0.1, "f": 0.1})
+    recorder = pool.recorder
+    options = PoolOptions(timeout=5, workers=3, gpus=(Gpu(0, "Fake"),), kernels_per_gpu=1)
+    results = pool.run(gpu_jobs("ABcdef"), options)
+    at = {(what, name): t for t, what, name in recorder.events}
+    # B waits for A's turn on the GPU without a kernel; the CPU notebooks run meanwhile, two
+    # at once (the third worker is A's), and all of them before A is done.
+    assert at[("start", "B")] >= at[("done", "A")]
+    assert max(at[("done", n)] for n in "cdef") < at[("done", "A")]
+    assert recorder.peak_total == 3
+    assert [r.error for r in results] == [None] * 6
+    # Every kernel sees the GPU: a notebook that starts using it is seen doing so.
+    assert {r.nb.metadata["ran_on"] for r in results} == {"0"}
+    assert all(r.gpu is not None for r in results)
+
+
+def test_gpu_notebooks_take_the_gpus_turns_first() -> None:
+    pool = FakePool({n: 0.1 for n in "abcdEF"})
+    recorder = pool.recorder
+    options = PoolOptions(timeout=5, workers=2, gpus=(Gpu(0, "Fake"),), kernels_per_gpu=1)
+    pool.run(gpu_jobs("abcdEF"), options)
+    started = [name for _, what, name in recorder.events if what == "run"]
+    # E, though after the CPU notebooks in the order, runs while the GPU is free; F waits
+    # for it while the CPU notebooks use the other worker.
+    assert started.index("E") < 2
+    assert recorder.peak_running["0"] == 2  # E or F, with one CPU notebook
 
 
 def test_one_failure_does_not_stop_the_others() -> None:

@@ -135,6 +135,51 @@ def test_a_notebook_leaves_no_trace_in_the_next_notebooks_kernel(tmp_path: Path)
     assert second.split() == [zygote, "True", str(folder), "False", "False", "None", "False"]
 
 
+# Counts the IOPub thread's wake-ups while stdout is flushed with nothing written, then
+# with something written, and reads ipykernel's post-cell sleep.
+FLUSHES = """\
+import sys
+thread = sys.stdout.pub_thread
+woken = []
+schedule = thread.schedule
+thread.schedule = lambda f: (woken.append(f), schedule(f))[1]
+for _ in range(10):
+    sys.stdout.flush(); sys.stderr.flush()
+idle = len(woken)
+sys.stdout.write("x"); sys.stdout.flush()
+thread.schedule = schedule
+print("", idle, len(woken) > idle, get_ipython().kernel._execute_sleep)
+"""
+# Output written in many ways, in an order a reader must see unchanged.
+ORDERED = """\
+import sys
+from IPython.display import display
+print("one", flush=True)
+sys.stderr.write("two\\n"); sys.stderr.flush()
+display("three")
+print("four")
+sys.stdout.flush()
+print("five")
+"""
+
+
+def test_a_flush_with_nothing_written_costs_the_kernel_nothing(tmp_path: Path) -> None:
+    results, _ = run_pool(tmp_path / "nbs", [notebook(FLUSHES)])
+    assert text(results[0], 0).split() == ["x", "0", "True", "0.0"]
+
+
+def test_forked_kernels_keep_the_order_of_every_kind_of_output(tmp_path: Path) -> None:
+    results, _ = run_pool(tmp_path / "nbs", [notebook(ORDERED, "print('six')")])
+    assert results[0].error is None, results[0].error
+    assert results[0].nb is not None
+    seen = []
+    for cell in results[0].nb.cells:
+        for output in cell.outputs:
+            text_out = output.get("text") or output.get("data", {}).get("text/plain", "")
+            seen += [w.strip("'") for w in text_out.split()]
+    assert seen == ["one", "two", "three", "four", "five", "six"]
+
+
 def test_a_killed_kernel_is_reported_with_its_cell_and_the_zygote_serves_the_next(
     tmp_path: Path,
 ) -> None:

@@ -13,7 +13,9 @@ An entry is the whole executed notebook, written atomically. An entry that canno
 is reported and ignored; the notebook then runs again. Beside the entries, `imports/`
 keeps which modules each notebook's code imports (a function of the code's text alone), and
 `durations/` the seconds of each notebook's latest run by its project path, whatever its
-code was then: what scheduling expects it to take next time (execute/schedule.py).
+code was then: what scheduling expects it to take next time (execute/schedule.py), and
+whether its latest run on a machine with a GPU used it (pool.py gives the GPUs' turns to
+those that do).
 """
 
 from __future__ import annotations
@@ -285,15 +287,25 @@ class ExecutionCache:
     def _duration_path(self, rel_path: str) -> Path:
         return self.folder / "durations" / f"{_sha256(rel_path)[:40]}.json"
 
+    def _recorded(self, rel_path: str) -> dict[str, Any]:
+        try:
+            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # never run here, or unreadable: the caller's default applies
+        return kept if isinstance(kept, dict) and kept.get("path") == rel_path else {}
+
     def recorded_seconds(self, rel_path: str) -> float | None:
         """Seconds the latest recorded run of the notebook at `rel_path` took, if any."""
         try:
-            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
-            if kept["path"] == rel_path:
-                return max(0.0, float(kept["seconds"]))
-        except (OSError, ValueError, TypeError, KeyError):
-            pass  # never run here, or unreadable: the caller's default applies
-        return None
+            return max(0.0, float(self._recorded(rel_path)["seconds"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def recorded_gpu_use(self, rel_path: str) -> bool | None:
+        """Whether the notebook's latest run on a machine with a GPU used it; None when it
+        never ran on one (or nothing says)."""
+        used = self._recorded(rel_path).get("gpu_used")
+        return used if isinstance(used, bool) else None
 
     def store(
         self,
@@ -327,19 +339,21 @@ class ExecutionCache:
     def _record_duration(self, rel_path: str, provenance: dict[str, Any]) -> None:
         seconds, date = provenance.get("seconds"), str(provenance.get("date", ""))
         if isinstance(seconds, int | float) and not isinstance(seconds, bool):
-            record = {"path": rel_path, "seconds": seconds, "date": date}
+            record: dict[str, Any] = {"path": rel_path, "seconds": seconds, "date": date}
+            if provenance.get("device", "CPU") != "CPU" and "cuda_used" in provenance:
+                record["gpu_used"] = bool(provenance["cuda_used"])
+            else:  # a run without a GPU says nothing about one: the last that had one does
+                gpu_used = self.recorded_gpu_use(rel_path)
+                if gpu_used is not None:
+                    record["gpu_used"] = gpu_used
             write_atomically(self._duration_path(rel_path), _canonical(record).encode())
 
     def keep_newer_duration(self, rel_path: str, provenance: dict[str, Any]) -> None:
         """Record the seconds of a cached run (one a CI shard stored) when it ran after
         the run `durations/` records for its path."""
         date = str(provenance.get("date", ""))
-        try:
-            kept = json.loads(self._duration_path(rel_path).read_text(encoding="utf-8"))
-            if str(kept["date"]) >= date and kept["path"] == rel_path:
-                return
-        except (OSError, ValueError, TypeError, KeyError):
-            pass  # nothing recorded, or unreadable: replaced
+        if str(self._recorded(rel_path).get("date", "")) >= date > "":
+            return  # else nothing recorded, or unreadable: replaced
         if date:
             try:
                 self._record_duration(rel_path, provenance)

@@ -27,6 +27,9 @@ class Job:
     nb: nbformat.NotebookNode
     path: Path  # the source notebook: the kernel starts in its folder, errors name it
     kernel_name: str
+    # Whether it waits for its turn on a GPU, on a machine that has GPUs: it says it needs
+    # one, used one in its latest run there, or has never run there (plan.py).
+    uses_gpu: bool = True
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,15 @@ else:
         info["cuda"] = f"{m.group(1)}.{m.group(2)}" if m else ""
     except Exception:
         pass
+# Whether the kernel opened a GPU's device files: any CUDA library's use, not only torch's.
+import os
+try:
+    info["gpu_opened"] = any(
+        os.path.realpath("/proc/self/fd/" + fd).startswith("/dev/nvidia")
+        for fd in os.listdir("/proc/self/fd")
+    )
+except OSError:
+    pass
 # The run line's packages (`run_line_packages`) that the kernel has imported, with versions.
 versions = {}
 for name in PACKAGES:
@@ -244,8 +253,14 @@ class Kernel:
             ip=os.path.join(self._sockets, "k"),
             connection_file=os.path.join(self._sockets, "kernel.json"),
         )
-        # Parallel kernels must not share IPython's history database (it locks).
-        extra = ["--HistoryManager.hist_file=:memory:"] if self.km.ipykernel else []
+        # Parallel kernels must not share IPython's history database (it locks). ipykernel
+        # sleeps 0.5 ms after each cell so that frontends see its output before the reply;
+        # nbclient reads output until the idle status, which comes after it in any case.
+        extra = (
+            ["--HistoryManager.hist_file=:memory:", "--Kernel._execute_sleep=0"]
+            if self.km.ipykernel
+            else []
+        )
         try:
             if self.zygotes is not None:  # else jupyter-client picks the spec's provisioner
                 self.km.provisioner = self.zygotes.provisioner(self.km)

@@ -239,7 +239,9 @@ def plan_execution(
         ):
             decided[i] = _held(source, nb, rel, cache if why else None)
             continue
-        to_run.append(PlannedJob(i, Job(nb, source.path, name), key))
+        # A notebook takes its turn on a GPU unless its latest run on one left it unused.
+        uses_gpu = bool(why) or cache is None or cache.recorded_gpu_use(rel) is not False
+        to_run.append(PlannedJob(i, Job(nb, source.path, name, uses_gpu), key))
     to_run = _drop_missing_kernels(to_run, config, problems)
     return Plan(tuple(to_run), decided, problems, tuple(warnings))
 

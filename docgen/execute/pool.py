@@ -2,9 +2,10 @@
 
 Kernels for the notebooks next in line are started ahead (`warm_kernels`) and import
 `preload` while they wait; with GPUs, each kernel sees one, and no GPU runs more than
-`kernels_per_gpu` notebooks at once. Results keep the jobs' order, and a failing notebook
-does not stop the others. On Ctrl-C, SIGTERM or SIGHUP every kernel is killed and
-`Interrupted` raised.
+`kernels_per_gpu` of the notebooks that use it (`Job.uses_gpu`) at once. The others run
+alongside, as many as `workers` allows: a GPU's queue never keeps them from a kernel.
+Results keep the jobs' order, and a failing notebook does not stop the others. On Ctrl-C,
+SIGTERM or SIGHUP every kernel is killed and `Interrupted` raised.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -76,10 +78,12 @@ class PoolOptions:
     @property
     def running(self) -> int:
         """Most notebooks running at once."""
-        total = self.workers
-        if self.gpus:
-            total = min(total, len(self.gpus) * self.kernels_per_gpu)
-        return max(1, total)
+        return max(1, self.workers)
+
+    @property
+    def gpu_running(self) -> int:
+        """Most notebooks that use a GPU running at once (`Job.uses_gpu`)."""
+        return max(1, min(self.running, len(self.gpus) * self.kernels_per_gpu))
 
     @property
     def kernels(self) -> int:
@@ -137,18 +141,23 @@ async def _run_jobs(
 ) -> list[ExecutionResult]:
     workers = asyncio.Semaphore(options.running)
     kernels = asyncio.Semaphore(options.kernels)
-    assigner = GpuAssigner(options.gpus) if options.gpus else None
+    # Notebooks that use a GPU are counted on it, and at most `gpu_running` of them run, plus
+    # `warm_kernels` started ahead; the others see a GPU too (they may start using it), but
+    # run alongside as workers allow, never waiting for a GPU's turn.
+    gpu_users = GpuAssigner(options.gpus) if options.gpus else None
+    gpu_others = GpuAssigner(options.gpus) if options.gpus else None
+    gpu_started = asyncio.Semaphore(options.gpu_running + options.warm_kernels)
     # Room for notebooks to run on each GPU; a kernel waiting ahead needs none yet.
     on_gpu = {g.index: asyncio.Semaphore(options.kernels_per_gpu) for g in options.gpus}
     results: list[ExecutionResult | None] = [None] * len(jobs)
 
-    async def run_one(i: int, job: Job, gpu: Gpu | None) -> None:
+    async def run_one(i: int, job: Job, gpu: Gpu | None, counted: bool) -> None:
         env = {**dict(options.env), **gpu_env(gpu)}
         kernel = new_kernel(job.kernel_name, job.path, env, alive.reaper)
         alive.live.add(kernel)
         starting = asyncio.create_task(_start(kernel, options))  # ahead of its turn
         try:
-            async with on_gpu[gpu.index] if gpu is not None else nullcontext(), workers:
+            async with on_gpu[gpu.index] if gpu is not None and counted else nullcontext(), workers:
                 listener.started(job.path)
                 turn = time.perf_counter()
                 try:
@@ -185,8 +194,12 @@ async def _run_jobs(
             await asyncio.gather(starting, return_exceptions=True)
             await kernel.shutdown()
             alive.live.discard(kernel)
-            if gpu is not None and assigner is not None:
+            if gpu is not None:
+                assigner = gpu_users if counted else gpu_others
+                assert assigner is not None
                 assigner.release(gpu)
+            if counted:
+                gpu_started.release()
             kernels.release()
 
     async def record_families() -> None:
@@ -198,10 +211,22 @@ async def _run_jobs(
     tasks: list[asyncio.Task[None]] = []
     recording = asyncio.create_task(record_families())
     try:
-        for i, job in enumerate(jobs):  # kernels start in the notebooks' order
+        # Kernels start in the notebooks' order, GPU notebooks first while a GPU has room (it
+        # is the scarcer), and a notebook that would wait for a GPU's turn never holds back
+        # one that does not use the GPU.
+        users = deque(i for i, job in enumerate(jobs) if gpu_users is not None and job.uses_gpu)
+        others = deque(sorted(set(range(len(jobs))) - set(users)))
+        while users or others:
             await kernels.acquire()
-            gpu = assigner.assign() if assigner is not None else None
-            tasks.append(asyncio.create_task(run_one(i, job, gpu)))
+            if users and (not others or not gpu_started.locked()):
+                await gpu_started.acquire()  # waits only when no other notebook is left
+                i = users.popleft()
+                assert gpu_users is not None
+                tasks.append(asyncio.create_task(run_one(i, jobs[i], gpu_users.assign(), True)))
+                continue
+            i = others.popleft()
+            gpu = gpu_others.assign() if gpu_others is not None else None
+            tasks.append(asyncio.create_task(run_one(i, jobs[i], gpu, False)))
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:

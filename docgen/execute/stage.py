@@ -88,8 +88,9 @@ def provenance_of(result: ExecutionResult) -> dict[str, Any]:
             provenance[key] = info[key]
     if isinstance(info.get("packages"), dict):
         provenance["packages"] = {str(k): str(v) for k, v in info["packages"].items()}
-    if "cuda_used" in info:
-        provenance["cuda_used"] = bool(info["cuda_used"])
+    used = [bool(info[key]) for key in ("cuda_used", "gpu_opened") if key in info]
+    if used:  # torch initialised CUDA, or something opened a GPU
+        provenance["cuda_used"] = any(used)
     if result.worker.get("host"):
         provenance["host"] = result.worker["host"]
         provenance["worker"] = dict(result.worker)
