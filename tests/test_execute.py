@@ -233,7 +233,11 @@ def test_a_kernel_reports_each_cell_it_runs_and_where_it_ran(tmp_path: Path) -> 
         await kernel.start()
         try:
             cells: list[int] = []
+            ready = kernel.kc
             ran = await kernel.run(nb, 30, cells.append)
+            # nbclient ran the cells through the client that saw the kernel ready, rather
+            # than a second one that would wait for the kernel all over again.
+            assert kernel.kc is ready
             return cells, ran, await kernel.describe()
         finally:
             await kernel.shutdown()

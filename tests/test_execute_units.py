@@ -286,6 +286,60 @@ def test_sigterm_stops_every_kernel_and_restores_the_handler() -> None:
     assert signal.getsignal(signal.SIGTERM) == before
 
 
+# --- a kernel's readiness ----------------------------------------------------------------
+
+
+class SlowIopubClient:
+    """A kernel client whose IOPub connects late: the status of the first kernel_info
+    request is lost, the second one's arrives, and after that IOPub stays silent."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.iopub_reads_after_ready = 0
+        self.ready = False
+        self.handled: list[dict] = []
+
+    def kernel_info(self) -> str:
+        self.requests.append(f"k{len(self.requests) + 1}")
+        return self.requests[-1]
+
+    async def get_shell_msg(self, timeout: float) -> dict:
+        return {"parent_header": {"msg_id": self.requests[-1]}, "content": {}}
+
+    async def get_iopub_msg(self, timeout: float) -> dict:
+        from queue import Empty
+
+        if self.ready:
+            self.iopub_reads_after_ready += 1
+            await asyncio.sleep(timeout)
+            raise Empty
+        if len(self.requests) == 1:
+            await asyncio.sleep(timeout)
+            raise Empty  # not connected yet: the kernel's status went nowhere
+        self.ready = True
+        status = {"execution_state": "idle"}
+        return {"parent_header": {"msg_id": self.requests[-1]}, "msg_type": "status",
+                "content": status}
+
+    def _handle_kernel_info_reply(self, msg: dict) -> None:
+        self.handled.append(msg)
+
+
+class AliveManager:
+    async def is_alive(self) -> bool:
+        return True
+
+
+def test_a_kernel_is_ready_once_both_channels_heard_the_same_request() -> None:
+    kernel = docgen.execute.kernel.Kernel("python3", Path("/nbs/a.ipynb"), {})
+    kernel.kc, kernel.km = SlowIopubClient(), AliveManager()
+    asyncio.run(kernel._wait_ready(10))
+    assert kernel.kc.requests == ["k1", "k2"]  # asked again when IOPub missed the first
+    assert len(kernel.kc.handled) == 1
+    # Ready at once: no waiting for IOPub to fall silent (jupyter-client's 0.2 s).
+    assert kernel.kc.iopub_reads_after_ready == 0
+
+
 # --- what needs running -----------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ and that kernels start the ordinary way when the zygote cannot serve.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -224,6 +225,23 @@ def test_the_first_cells_imports_are_preloaded_once(tmp_path: Path) -> None:
     importers = count.read_text().split()
     assert len(importers) == 1, "each kernel imported the first cell's module itself"
     assert {text(r, 1) for r in results} == {importers[0]}  # the zygote, parent of every kernel
+
+
+def test_the_zygote_imports_what_a_kernel_imports_as_it_starts() -> None:
+    zygote = subprocess.run(
+        [sys.executable, str(PROGRAM), str(os.getpid())],
+        input='{"preload": [], "optional": []}\n',
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    answer = json.loads(zygote.stdout.splitlines()[0])
+    assert answer["ready"] is True, answer
+    loaded = {Path(f).name for f in answer["files"] if f"{os.sep}ipykernel{os.sep}" in f}
+    # The kernel class and its debugger (which imports debugpy): a tenth of a second that
+    # each forked kernel would spend importing them again.
+    assert {"kernelapp.py", "ipkernel.py", "debugger.py"} <= loaded
 
 
 def fake_module(tmp_path: Path, name: str, source: str) -> tuple[tuple[str, str], ...]:

@@ -33,6 +33,7 @@ from queue import Empty
 from typing import Any
 
 import nbformat
+import zmq
 from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -169,8 +170,8 @@ class _Client(NotebookClient):
     nbclient runs the cells. The one thing replaced is `async_setup_kernel`, whose version
     installs SIGINT/SIGTERM handlers per client: with many clients on one event loop they
     replace each other and, on the first notebook to finish, remove docgen's own (pool.py
-    handles signals once, for every kernel). The kernel is already started, so all that
-    is left to set up is nbclient's own kernel client.
+    handles signals once, for every kernel). The kernel is already started and its client
+    ready, so there is nothing left to set up.
     """
 
     @asynccontextmanager
@@ -270,9 +271,12 @@ class Kernel:
             process = getattr(self.km.provisioner, "process", None)
             if self.reaper is not None and process is not None:
                 self.reaper.watch(self.token, process.pid)
+            # The client connects as soon as the kernel's process exists, before the kernel
+            # has bound its sockets: ZeroMQ would try again only after 100 ms.
             self.kc = self.km.client()
+            self.kc.context.setsockopt(zmq.RECONNECT_IVL, 5)
             self.kc.start_channels()
-            await self.kc.wait_for_ready(timeout=timeout)
+            await self._wait_ready(timeout)
         except NoSuchKernel as e:
             raise DocgenError(
                 f"{self.path}: needs the Jupyter kernel '{self.name}', which is not installed "
@@ -281,6 +285,50 @@ class Kernel:
         except (RuntimeError, OSError) as e:
             raise DocgenError(f"{self.path}: the kernel '{self.name}' did not start: {e}") from e
         self.kc.allow_stdin = False
+
+    async def _wait_ready(self, timeout: float) -> None:
+        """Until the kernel answers a kernel_info request on the shell channel and its idle
+        status for it arrives on IOPub: both channels are connected then. jupyter-client's
+        `wait_for_ready` also waits for 0.2 s of silence on IOPub afterwards, which costs every
+        notebook 0.2 s and tells docgen nothing: its reads go by each request's id."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg_id = self.kc.kernel_info()
+            reply = await self._shell_reply(msg_id, wait=1.0)
+            if reply is not None and await self._idle_on_iopub(msg_id, wait=0.2):
+                self.kc._handle_kernel_info_reply(reply)  # the protocol version it speaks
+                return
+            assert self.km is not None
+            if not await self.km.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _shell_reply(self, msg_id: str, wait: float) -> dict[str, Any] | None:
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg: dict[str, Any] = await self.kc.get_shell_msg(timeout=left)
+            except Empty:
+                return None
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        return None
+
+    async def _idle_on_iopub(self, msg_id: str, wait: float) -> bool:
+        end = time.monotonic() + wait
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await self.kc.get_iopub_msg(timeout=left)
+            except Empty:
+                return False  # not connected yet when the kernel said it: ask again
+            if (
+                msg["parent_header"].get("msg_id") == msg_id
+                and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+            ):
+                return True
+        return False
 
     async def _reply(self, msg_id: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -347,9 +395,10 @@ class Kernel:
             resources={"metadata": {"path": str(self.path.parent)}},
             on_cell_execute=on_cell_execute,
         )
-        # nbclient reads the kernel through a client of its own; ours would queue every
-        # output message of the run unread.
-        self._stop_client()
+        # nbclient reads the kernel through ours, ready already: one of its own would wait
+        # for the kernel again (jupyter-client's 0.2 s of IOPub silence included). It reads
+        # each cell's messages by their request's id, so earlier ones do not matter.
+        client.kc = self.kc
         changed = _as_tags(nb)
         try:
             await client.async_execute()
