@@ -137,7 +137,7 @@ def test_a_notebook_leaves_no_trace_in_the_next_notebooks_kernel(tmp_path: Path)
 
 
 # Counts the IOPub thread's wake-ups while stdout is flushed with nothing written, then
-# with something written, and reads ipykernel's post-cell sleep.
+# with something written, and reads ipykernel's post-cell sleep and its logger's level.
 FLUSHES = """\
 import sys
 thread = sys.stdout.pub_thread
@@ -149,7 +149,8 @@ for _ in range(10):
 idle = len(woken)
 sys.stdout.write("x"); sys.stdout.flush()
 thread.schedule = schedule
-print("", idle, len(woken) > idle, get_ipython().kernel._execute_sleep)
+kernel = get_ipython().kernel
+print("", idle, len(woken) > idle, kernel._execute_sleep, kernel.log.isEnabledFor(10))
 """
 # Output written in many ways, in an order a reader must see unchanged.
 ORDERED = """\
@@ -166,7 +167,8 @@ print("five")
 
 def test_a_flush_with_nothing_written_costs_the_kernel_nothing(tmp_path: Path) -> None:
     results, _ = run_pool(tmp_path / "nbs", [notebook(FLUSHES)])
-    assert text(results[0], 0).split() == ["x", "0", "True", "0.0"]
+    # Nothing flushed, no sleep after the cell, and no debug message made to be dropped.
+    assert text(results[0], 0).split() == ["x", "0", "True", "0.0", "False"]
 
 
 def test_forked_kernels_keep_the_order_of_every_kind_of_output(tmp_path: Path) -> None:

@@ -156,6 +156,16 @@ def _quick_flush_streams() -> list[str]:
     return [f"--IPKernelApp.outstream_class={module.__name__}.OutStream"]
 
 
+def _quiet_debug_log(app: object) -> None:
+    """Raise the kernel's logger to the level its handlers print at: traitlets leaves it at
+    DEBUG and lets the handlers drop what is below, so each of the debug messages
+    ipykernel logs for every request (several per cell) is made and thrown away."""
+    log = getattr(app, "log", None)
+    levels = [h.level for h in getattr(log, "handlers", [])]
+    if log is not None and levels and min(levels) > log.level:
+        log.setLevel(min(levels))
+
+
 def _become_kernel(zygote: int, request: dict, keep: int, own: list[int]) -> None:
     """In the child: turn into the ipykernel `request` describes. Never returns."""
     code = 1
@@ -190,7 +200,10 @@ def _become_kernel(zygote: int, request: dict, keep: int, own: list[int]) -> Non
         numpy = sys.modules.get("numpy")
         if numpy is not None:  # a fresh kernel draws a fresh seed; forked ones share one
             numpy.random.seed()
-        kernelapp.launch_new_instance()
+        app = kernelapp.IPKernelApp.instance()  # as launch_new_instance() does
+        app.initialize()
+        _quiet_debug_log(app)
+        app.start()
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
