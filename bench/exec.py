@@ -22,9 +22,8 @@ import torch, in 4 folders):
   need the network). Each corpus runs with the Python of `--python` (one that has nbdev,
   nbdev-test and torch installed; docgen comes from this checkout). Goal: the zygote within
   1.5x of nbdev-test.
-- per-cell overhead (`--runners`): 300 `pass` cells on one idle kernel, through a bare
-  jupyter-client loop (send, wait for the reply and the idle status), nbclient, and docgen's
-  kernel loop. Goal: docgen's loop within 1 ms per cell of the bare loop.
+- per-cell cost (`--runners`, exec_cells.py): 300 `pass` cells on one idle kernel, a stock
+  ipykernel and docgen's, through a bare jupyter-client loop, nbclient and docgen's loop.
 
     python bench/exec.py [--notebooks 20] [--workers 2] [--keep DIR]
     python bench/exec.py --runners [--python /venv/bin/python] [--nbdev ../shared/corpora/nbdev]
@@ -34,7 +33,6 @@ import torch, in 4 folders):
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
@@ -225,7 +223,6 @@ print(json.dumps({"seconds": time.perf_counter() - start, "notebooks": ran, "fai
 """
 NBDEV_NEEDS_NETWORK = ("01_config", "05_doclinks", "18_release", "19_diff", "git_friendly_jupyter")
 ZYGOTE_GOAL = 1.5  # at most this many times nbdev-test's time
-PER_CELL_GOAL_MS = 1.0  # docgen's loop over the bare jupyter-client loop, per cell
 
 
 def run_docgen_runner(python: Path, root: Path, how: str, workers: int) -> dict:
@@ -318,76 +315,6 @@ def compare_runners(torch_root: Path, nbdev: Path | None, python: Path, workers:
         print(f"    goal: zygote within {ZYGOTE_GOAL}x of nbdev-test: {ratio:.2f}x ({verdict})")
 
 
-async def _bare_loop(kc, cells: int) -> None:  # type: ignore[no-untyped-def]
-    """Send `pass`, wait for the reply and the idle status: the protocol's own cost."""
-    for _ in range(cells):
-        msg_id = kc.execute("pass")
-        replied = idle = False
-        while not replied:
-            reply = await kc.get_shell_msg(timeout=10)
-            replied = reply["parent_header"].get("msg_id") == msg_id
-        while not idle:
-            msg = await kc.get_iopub_msg(timeout=10)
-            idle = (
-                msg["parent_header"].get("msg_id") == msg_id
-                and msg["msg_type"] == "status"
-                and msg["content"]["execution_state"] == "idle"
-            )
-
-
-async def _per_cell(cells: int, rounds: int) -> dict[str, float]:
-    from nbclient import NotebookClient
-
-    from docgen.execute.kernel import Kernel
-
-    kernel = Kernel("python3", Path(tempfile.gettempdir()) / "bench.ipynb", {})
-    await kernel.start()
-    best = {
-        "bare jupyter-client loop": float("inf"),
-        "nbclient": float("inf"),
-        "docgen's kernel loop": float("inf"),
-    }
-    try:
-        nb = new_notebook(cells=[new_code_cell("pass") for _ in range(cells)])
-        for _ in range(rounds):  # interleaved, best of each: the noise only ever adds
-            kc = kernel.km.client()
-            kc.start_channels()
-            await kc.wait_for_ready(timeout=60)
-            start = time.perf_counter()
-            await _bare_loop(kc, cells)
-            best["bare jupyter-client loop"] = min(
-                best["bare jupyter-client loop"], time.perf_counter() - start
-            )
-            kc.stop_channels()
-            kernel.kc = None
-            start = time.perf_counter()
-            await NotebookClient(nb, km=kernel.km, timeout=60).async_execute()
-            best["nbclient"] = min(best["nbclient"], time.perf_counter() - start)
-            start = time.perf_counter()
-            await kernel.run(nb, 60, lambda index: None)
-            best["docgen's kernel loop"] = min(
-                best["docgen's kernel loop"], time.perf_counter() - start
-            )
-    finally:
-        await kernel.shutdown()
-    return {k: 1000 * v / cells for k, v in best.items()}
-
-
-def per_cell_overhead(cells: int = 300, rounds: int = 5) -> None:
-    print(f"per-cell cost on an idle kernel ({cells} `pass` cells, best of {rounds}):")
-    figures = asyncio.run(_per_cell(cells, rounds))
-    bare = figures["bare jupyter-client loop"]
-    for label, ms in figures.items():
-        print(f"  {label:<40} {ms:7.2f} ms per cell  ({ms - bare:+.2f} ms over the bare loop)")
-    extra = figures["docgen's kernel loop"] - bare
-    verdict = "meets it" if extra <= PER_CELL_GOAL_MS else "misses it"
-    print(
-        f"  goal: docgen's loop within {PER_CELL_GOAL_MS} ms of the bare loop: "
-        f"{extra:+.2f} ms ({verdict}); of it, nbclient's own: "
-        f"{figures['nbclient'] - bare:+.2f} ms"
-    )
-
-
 def builds(root: Path, paths: list[Path], workers: int, repeat: int) -> None:
     """Cold builds, the no-op rebuild and one prose edit (the module's first three parts)."""
     print("cold build (no cache):")
@@ -460,8 +387,10 @@ def main() -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{cpus} CPU cores; workers = {args.workers}")
     if args.runners:
+        import exec_cells  # beside this script
+
         compare_runners(root, args.nbdev, args.python, args.workers)
-        per_cell_overhead()
+        exec_cells.per_cell_overhead()
     else:
         print(f"{args.notebooks} notebooks that import torch")
         builds(root, paths, args.workers, args.repeat)
