@@ -173,8 +173,9 @@ class Config:
     )
     kernels_per_gpu: int = _execute_option(
         2,
-        "Most notebooks running on one GPU at a time; each CUDA context takes about 0.6 GiB "
-        "before any work. Kernels started ahead don't count: they have not touched the GPU.",
+        "Most notebooks that use a GPU running on one at a time; each CUDA context takes about "
+        "0.6 GiB before any work. Kernels started ahead don't count: they have not touched the "
+        "GPU; nor do notebooks whose latest run on a GPU machine left it unused.",
     )
     cache: bool = _execute_option(
         True,
