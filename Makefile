@@ -59,6 +59,7 @@ bench: $(STAMP) browser docs
 	$(PY) bench/incremental.py
 	$(PY) bench/exec.py
 	$(PY) bench/exec_dask.py
+	$(PY) bench/exec_cells.py
 	$(PY) bench/serve.py
 	@if [ -d $(NBDEV_CORPUS) ]; then $(NBDEV_PY) bench/nbdev.py $(NBDEV_CORPUS) $(NBDEV_EXCLUDE); \
 	else echo "bench/nbdev.py: no nbdev project at $(NBDEV_CORPUS) (set NBDEV_CORPUS)"; fi
