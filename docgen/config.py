@@ -151,6 +151,13 @@ class Config:
         "a process, namespace and working directory of its own. false: always start kernels "
         "one by one.",
     )
+    batch_cells: bool = _execute_option(
+        True,
+        "Send an IPython kernel all of a notebook's code cells in one request; the kernel runs "
+        "them one after another as it runs each request, without waiting for docgen between "
+        "cells. Outputs, errors and timeouts are the same. false: one request per cell, as "
+        "nbclient sends them.",
+    )
     preload: list[str] = _execute_option(
         [],
         "Modules imported once, before the kernels are forked, in addition to those of "

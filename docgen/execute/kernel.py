@@ -40,6 +40,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from docgen.errors import DocgenError
+from docgen.execute.batch import run_batched
 from docgen.execute.launcher import Zygotes
 from docgen.execute.reaper import TOKEN_VARIABLE, Reaper
 from docgen.notebooks.cells import cell_options
@@ -233,8 +234,10 @@ class Kernel:
         extra_env: dict[str, str],
         reaper: Reaper | None = None,
         zygotes: Zygotes | None = None,
+        batched: bool = True,
     ) -> None:
         self.name = name
+        self.batched = batched  # an IPython kernel's cells go in one request (batch.py)
         self.path = path  # the notebook it is for; it starts in the notebook's folder
         # Every process the kernel starts inherits the token, unless it clears its environment.
         self.token = secrets.token_hex(8)
@@ -401,7 +404,9 @@ class Kernel:
         client.kc = self.kc
         changed = _as_tags(nb)
         try:
-            await client.async_execute()
+            ipykernel = self.km is not None and self.km.ipykernel
+            if not (self.batched and ipykernel and await run_batched(client)):
+                await client.async_execute()
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
             raise self._cell_failed(e, nb, running[0] if running else None, timeout) from e
         except RuntimeError as e:  # jupyter-client's "Kernel died before replying ..."

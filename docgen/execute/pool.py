@@ -68,6 +68,7 @@ class PoolOptions:
     # Kernels are forks of a process that imported `preload` (and, with
     # `preload_first_cells`, the notebooks' first-cell imports) once: launcher.py.
     fork_kernels: bool = True
+    batch_cells: bool = True  # an IPython kernel's cells in one request (batch.py)
     preload_first_cells: bool = True
     gpus: tuple[Gpu, ...] = ()
     kernels_per_gpu: int = 2
@@ -359,7 +360,9 @@ class LocalPool:
             launcher = (self.kept or Zygotes)(
                 options.preload, first_cells, listener.warn, options.fork_kernels
             )
-            new_kernel = functools.partial(Kernel, zygotes=launcher)
+            new_kernel = functools.partial(
+                Kernel, zygotes=launcher, batched=options.batch_cells
+            )
         alive = _Kernels(launcher, kept=self.kept is not None)
         main = _run_jobs(jobs, self.options, listener, alive, new_kernel)
         return _run_interruptibly(main, alive.kill_all)

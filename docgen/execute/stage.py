@@ -58,6 +58,7 @@ def local_pool(
             warm_kernels=config.warm_kernels,
             preload=tuple(config.preload),
             fork_kernels=config.fork_kernels,
+            batch_cells=config.batch_cells,
             preload_first_cells=config.preload_first_cells,
             gpus=machine.gpus,
             kernels_per_gpu=config.kernels_per_gpu,

@@ -204,6 +204,7 @@ class DaskExecutor:
             timeout=config.timeout,
             preload=tuple(config.preload),
             fork_kernels=config.fork_kernels,
+            batch_cells=config.batch_cells,
             preload_first_cells=config.preload_first_cells,
             kernels_per_gpu=config.kernels_per_gpu,
             run_line_packages=tuple(config.run_line_packages),

@@ -97,15 +97,16 @@ def _gpus_here(worker_name: str, gpus: tuple[Gpu, ...]) -> tuple[Gpu, ...]:
 class _Watched:
     """The kernel factory of the task's pool, which keeps the kernels for the watcher."""
 
-    def __init__(self) -> None:
+    def __init__(self, batched: bool = True) -> None:
         self.kernels: list[PoolKernel] = []
+        self.batched = batched  # `batch_cells`
 
     def __call__(
         self, name: str, path: Path, env: dict[str, str], reaper: Reaper, zygotes: Any = None
     ) -> PoolKernel:
         from docgen.execute.kernel import Kernel
 
-        kernel = Kernel(name, path, env, reaper, zygotes)
+        kernel = Kernel(name, path, env, reaper, zygotes, batched=self.batched)
         self.kernels.append(kernel)
         return kernel
 
@@ -175,7 +176,7 @@ def run_notebook(task: NotebookTask, files: bytes | None) -> ExecutionResult:
         gpus = _gpus_here(identity["worker"], visible)
         env = tuple((k, v.replace(task.root, str(here))) for k, v in task.options.env)
         options = dataclasses.replace(task.options, workers=1, warm_kernels=0, gpus=gpus, env=env)
-        factory = _Watched()
+        factory = _Watched(options.batch_cells)
         job = Job(task.job.nb, local_path, task.job.kernel_name)
         host = worker_zygotes(worker)
         progress = _Progress(task.job.path, worker.log_event)
