@@ -36,6 +36,10 @@ CELLS = [
     "x = 5\nx",
     "def f():\n    return undefined_name\nf()",
     "input('no keyboard')",
+    # Output from a thread an earlier cell started lands where nbclient puts it.
+    "import threading, time\n"
+    "threading.Thread(target=lambda: (time.sleep(0.3), print('late'))).start()",
+    "time.sleep(0.8)\nprint('its own')",
 ]
 MAY_RAISE = {4, 11, 12}
 
@@ -91,6 +95,8 @@ def test_one_request_gives_the_outputs_of_one_request_per_cell(tmp_path: Path) -
     assert outputs[4][1] == [{"name": "stdout", "output_type": "stream", "text": "2\n"}]
     assert outputs[5][1][0]["ename"] == "ValueError"
     assert outputs[13][1][-1]["ename"] == "StdinNotImplementedError"
+    texts = [o.get("text", "") for cell in outputs for o in cell[1]]
+    assert texts.count("late\n") + texts.count("late\nits own\n") == 1
     assert [c[0] for c in outputs[1:]] == list(range(1, len(CELLS) + 1))
     # The timing docgen reads: when each cell started and ended.
     timing = batched.cells[1].metadata["execution"]

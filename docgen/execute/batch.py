@@ -150,7 +150,6 @@ async def _read(client: NotebookClient, batch_id: str, cells: Cells) -> bool:
     runner could not start."""
     kc: Any = client.kc
     km: Any = client.km
-    position = {msg_id: n for n, (_, _, _, msg_id) in enumerate(cells)}
     current, started = 0, time.monotonic()  # the cell running, and since when
     announced = 0  # cells the kernel said it started
     await _next_cell(client, cells[0])
@@ -172,8 +171,10 @@ async def _read(client: NotebookClient, batch_id: str, cells: Cells) -> bool:
             if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                 return await _runner_stopped(client, batch_id, cells, current, announced)
             continue
-        if parent not in position:
-            continue  # an earlier request's late message
+        if parent != cells[current][3]:
+            # An earlier request's late message, or one a thread an earlier cell started
+            # sends with that cell's parent: nbclient, waiting on this cell, ignores both.
+            continue
         if msg["msg_type"] == "execute_input":
             started = time.monotonic()
             announced += 1
