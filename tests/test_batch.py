@@ -150,3 +150,16 @@ def test_batch_cells_in_the_config_reaches_the_kernels(tmp_path: Path, batch_cel
     assert result.nb is not None
     timing = result.nb.cells[1].metadata["execution"]
     assert ("shell.execute_reply" in timing) is not batch_cells
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_kernel_that_dies_is_reported_with_the_cell_it_died_in(
+    tmp_path: Path, attempt: int
+) -> None:
+    # The kernel dies right after the cell before: that cell's idle status, sent by another
+    # thread, may die with it; the runner's own note says which cell it was in.
+    nb = notebook(["print(1)", "print(2)", "import os\nos._exit(3)"])
+    with pytest.raises(DocgenError) as failed:
+        run(nb, tmp_path, True)
+    assert "nb.ipynb, cell 4 of 4" in str(failed.value)
+    assert "the kernel died while running this cell (exit code 3)" in str(failed.value)

@@ -34,13 +34,16 @@ from nbclient.exceptions import CellExecutionComplete, CellExecutionError, DeadK
 from nbclient.util import run_hook
 
 # Runs in the kernel. `run` gets [[msg_id, code, may_fail], ...] and returns the number of
-# cells it ran; it raises before running any if this kernel lacks what it needs.
+# cells it ran; it raises before running any if this kernel lacks what it needs. Before each
+# cell it writes the cell's position into the file at `progress` (when given): a kernel that
+# dies in a cell may take that cell's messages, and the last one's idle, with it.
 _RUNNER = r"""
+import os
 import sys
 from IPython import get_ipython
 
 
-async def run(cells):
+async def run(cells, progress=None):
     shell = get_ipython()
     kernel = getattr(shell, "kernel", None)
     for name in ("do_execute", "set_parent", "get_parent", "_publish_execute_input", "session"):
@@ -49,8 +52,11 @@ async def run(cells):
     ident = kernel._parent_ident["shell"]
     batch = kernel.get_parent("shell")
     ran = 0
+    told = os.open(progress, os.O_WRONLY | os.O_CREAT, 0o600) if progress else None
     try:
         for msg_id, code, may_fail in cells:
+            if told is not None:
+                os.pwrite(told, b"%12d" % ran, 0)
             header = dict(batch["header"], msg_id=msg_id, msg_type="execute_request")
             content = {
                 "code": code, "silent": False, "store_history": True,
@@ -83,16 +89,18 @@ async def run(cells):
                 break
     finally:
         kernel.set_parent(ident, batch, "shell")
+        if told is not None:
+            os.close(told)
     return ran
 """
 
 
-def batch_code(cells: list[list[Any]]) -> str:
+def batch_code(cells: list[list[Any]], progress: str | None = None) -> str:
     """The request's code: the runner, defined in a namespace of its own, awaited on the
     cells (as JSON, so that any cell source survives)."""
     return (
         f"await (lambda ns: (exec({_RUNNER!r}, ns), ns['run'])[1])({{}})"
-        f"(__import__('json').loads({json.dumps(cells)!r}))"
+        f"(__import__('json').loads({json.dumps(cells)!r}), {progress!r})"
     )
 
 
@@ -120,9 +128,11 @@ async def _language_info(client: NotebookClient) -> None:
         client.nb.metadata["language_info"] = reply["content"]["language_info"]
 
 
-async def run_batched(client: NotebookClient) -> bool:
+async def run_batched(client: NotebookClient, progress: str | None = None) -> bool:
     """Run `client.nb`'s cells in one request (see the module's doc), as `async_execute`
-    would; False, with nothing run, when the kernel cannot run them so."""
+    would; False, with nothing run, when the kernel cannot run them so. `progress` is a
+    file in a folder only docgen and the kernel use, for the runner to say which cell it is
+    in."""
     kc: Any = client.kc
     client.reset_execution_trackers()
     await _language_info(client)
@@ -134,9 +144,9 @@ async def run_batched(client: NotebookClient) -> bool:
     if cells:
         request = [[msg_id, cell.source, may_fail] for _, cell, may_fail, msg_id in cells]
         batch_id = kc.execute(
-            batch_code(request), silent=True, store_history=False, allow_stdin=False
+            batch_code(request, progress), silent=True, store_history=False, allow_stdin=False
         )
-        if not await _read(client, batch_id, cells):
+        if not await _read(client, batch_id, cells, progress):
             return False
     client.set_widgets_metadata()
     return True
@@ -145,7 +155,9 @@ async def run_batched(client: NotebookClient) -> bool:
 Cells = list[tuple[int, Any, bool, str]]
 
 
-async def _read(client: NotebookClient, batch_id: str, cells: Cells) -> bool:
+async def _read(
+    client: NotebookClient, batch_id: str, cells: Cells, progress: str | None
+) -> bool:
     """Read the run's messages into the cells until the last one is done; False when the
     runner could not start."""
     kc: Any = client.kc
@@ -162,6 +174,9 @@ async def _read(client: NotebookClient, batch_id: str, cells: Cells) -> bool:
             msg = await kc.get_iopub_msg(timeout=wait)
         except Empty:
             if not await km.is_alive():
+                died_in = _cell_in_progress(progress)
+                if died_in is not None and current < died_in < len(cells):
+                    await _next_cell(client, cells[died_in])  # its messages died with it
                 raise DeadKernelError("Kernel died") from None
             if timeout is not None and time.monotonic() > started + timeout:
                 await client._async_handle_timeout(timeout, cell)  # raises CellTimeoutError
@@ -190,6 +205,17 @@ async def _read(client: NotebookClient, batch_id: str, cells: Cells) -> bool:
             if current < len(cells):
                 await _next_cell(client, cells[current])
     return True
+
+
+def _cell_in_progress(progress: str | None) -> int | None:
+    """The position of the cell the runner last said it was starting, if it said so."""
+    if progress is None:
+        return None
+    try:
+        with open(progress, "rb") as told:
+            return int(told.read(12))
+    except (OSError, ValueError):
+        return None
 
 
 async def _next_cell(client: NotebookClient, planned: tuple[int, Any, bool, str]) -> None:

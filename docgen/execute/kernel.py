@@ -405,7 +405,8 @@ class Kernel:
         changed = _as_tags(nb)
         try:
             ipykernel = self.km is not None and self.km.ipykernel
-            if not (self.batched and ipykernel and await run_batched(client)):
+            progress = os.path.join(self._sockets, "cell") if self._sockets else None
+            if not (self.batched and ipykernel and await run_batched(client, progress)):
                 await client.async_execute()
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
             raise self._cell_failed(e, nb, running[0] if running else None, timeout) from e
