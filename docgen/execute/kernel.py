@@ -4,12 +4,13 @@ A `Kernel` is started for one notebook only: in the notebook's folder, with its 
 the environment, reached over IPC sockets in a private temporary folder (never TCP). It
 can be started ahead of its turn and import the configured modules while it waits. When it
 is shut down, a `Reaper` ends every process its cells started, detached ones included.
-The kernel manager is docgen's; nbclient's `NotebookClient`, given it, runs the cells
-(`async_execute`), reports each through its `on_cell_execute` hook, and reads the cell tags
-`skip-execution` and `raises-exception`, which the copy that runs gets for the `#| eval:
-false` and `#| error: true` directives too. After the notebook's last cell, a silent
-request (no cell, no output) asks the kernel where it ran: Python, torch and CUDA
-versions, and whether CUDA was used.
+The kernel manager is docgen's; nbclient's `NotebookClient`, given its client, runs the
+cells (all in one request to an IPython kernel, batch.py; else `async_execute`), reports
+each through its `on_cell_execute` hook, and reads the cell tags `skip-execution` and
+`raises-exception`, which the copy that runs gets for the `#| eval: false` and `#| error:
+true` directives too. After the notebook's last cell, a silent request (no cell, no output)
+asks the kernel where it ran (probe.py): Python, torch and CUDA versions, and whether CUDA
+was used.
 
 Failures become a `DocgenError` whose message names the notebook, the cell, its first
 lines, the exception and the user's part of the traceback; docgen's frames are never shown.
@@ -42,72 +43,13 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from docgen.errors import DocgenError
 from docgen.execute.batch import run_batched
 from docgen.execute.launcher import Zygotes
+from docgen.execute.probe import probe_expression
 from docgen.execute.reaper import TOKEN_VARIABLE, Reaper
 from docgen.notebooks.cells import cell_options
 from docgen.render.ansi import strip_ansi
 
 _MAX_TRACEBACK_FRAMES = 6
 STARTUP_TIMEOUT = 60
-
-# Runs in a fresh namespace inside the kernel, so the notebook's variables stay untouched.
-_PROBE = r"""
-import platform, re, sys
-info = {"python": platform.python_version()}
-torch = sys.modules.get("torch")
-if torch is not None:
-    info["torch"] = str(getattr(torch, "__version__", ""))
-    info["cuda"] = str(getattr(getattr(torch, "version", None), "cuda", None) or "")
-    try:
-        info["cuda_used"] = bool(torch.cuda.is_initialized())
-        if info["cuda_used"]:
-            info["gpu"] = torch.cuda.get_device_name(torch.cuda.current_device())
-    except Exception:
-        pass
-else:
-    try:
-        import importlib.metadata as md
-        version = md.version("torch")
-        info["torch"] = version
-        m = re.search(r"\+cu(\d+)(\d)$", version)
-        info["cuda"] = f"{m.group(1)}.{m.group(2)}" if m else ""
-    except Exception:
-        pass
-# Whether the kernel opened a GPU's device files: any CUDA library's use, not only torch's.
-import os
-try:
-    info["gpu_opened"] = any(
-        os.path.realpath("/proc/self/fd/" + fd).startswith("/dev/nvidia")
-        for fd in os.listdir("/proc/self/fd")
-    )
-except OSError:
-    pass
-# The run line's packages (`run_line_packages`) that the kernel has imported, with versions.
-versions = {}
-for name in PACKAGES:
-    module = sys.modules.get(name)
-    if module is None:
-        continue
-    version = getattr(module, "__version__", None)
-    if not isinstance(version, str):
-        try:
-            import importlib.metadata as md
-            version = md.version(name)
-        except Exception:
-            version = ""
-    versions[name] = version
-info["packages"] = versions
-"""
-
-
-def probe_expression(packages: Sequence[str] = ()) -> str:
-    """The silent request's expression: the probe, run in a fresh namespace that holds only
-    the package names to report, evaluating to the probe's findings as JSON."""
-    names = [str(p) for p in packages]
-    return (
-        f"(lambda ns: (exec({_PROBE!r}, ns), __import__('json').dumps(ns['info']))[1])"
-        f"({{'PACKAGES': {names!r}}})"
-    )
-
 
 def _cell_excerpt(source: str, lines: int = 4) -> str:
     body = source.strip("\n").splitlines() or [""]
