@@ -22,7 +22,7 @@ from docgen.notebooks.node import from_dict
 if TYPE_CHECKING:
     import nbformat
 
-    from docgen.execute.pool import KeptLaunchers, LocalPool
+    from docgen.execute.pool import KeptLaunchers, LocalPool, PoolOptions
 
 
 def detect_machine(config: Config) -> Machine:
@@ -42,31 +42,36 @@ def worker_count(config: Config) -> int:
         return os.cpu_count() or 1
 
 
+def pool_options(config: Config, machine: Machine) -> PoolOptions:
+    """The local pool's settings from the config, on `machine`'s GPUs (a Dask worker
+    replaces the workers, warm kernels and GPUs with its own)."""
+    # Imported here: it loads nbclient and jupyter_client, which a build of cached
+    # notebooks does not need.
+    from docgen.execute.pool import PoolOptions
+
+    return PoolOptions(
+        timeout=config.timeout,
+        workers=worker_count(config),
+        warm_kernels=config.warm_kernels,
+        preload=tuple(config.preload),
+        fork_kernels=config.fork_kernels,
+        batch_cells=config.batch_cells,
+        preload_first_cells=config.preload_first_cells,
+        gpus=machine.gpus,
+        kernels_per_gpu=config.kernels_per_gpu,
+        run_line_packages=tuple(config.run_line_packages),
+        env=nbdev_test_env(config),
+    )
+
+
 def local_pool(
     config: Config, machine: Machine, kept: KeptLaunchers | None = None
 ) -> LocalPool:
     """The executor a build uses unless given another: kernels on this machine (forked
     from `kept` zygotes when given, see pool.py)."""
-    # Imported here: it loads nbclient and jupyter_client, which a build of cached
-    # notebooks does not need.
-    from docgen.execute.pool import LocalPool, PoolOptions
+    from docgen.execute.pool import LocalPool
 
-    return LocalPool(
-        PoolOptions(
-            timeout=config.timeout,
-            workers=worker_count(config),
-            warm_kernels=config.warm_kernels,
-            preload=tuple(config.preload),
-            fork_kernels=config.fork_kernels,
-            batch_cells=config.batch_cells,
-            preload_first_cells=config.preload_first_cells,
-            gpus=machine.gpus,
-            kernels_per_gpu=config.kernels_per_gpu,
-            run_line_packages=tuple(config.run_line_packages),
-            env=nbdev_test_env(config),
-        ),
-        kept=kept,
-    )
+    return LocalPool(pool_options(config, machine), kept=kept)
 
 
 def nbdev_test_env(config: Config) -> tuple[tuple[str, str], ...]:

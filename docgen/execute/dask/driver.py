@@ -35,8 +35,7 @@ from docgen.execute.executor import ExecutionResult, Job, Listener
 from docgen.execute.gpus import Gpu
 from docgen.execute.localimports import local_module_digests
 from docgen.execute.plan import Machine, needs_gpu, project_path
-from docgen.execute.pool import PoolOptions
-from docgen.execute.stage import nbdev_test_env, worker_count
+from docgen.execute.stage import pool_options, worker_count
 from docgen.model import Status
 
 CONNECT_TIMEOUT = "5s"
@@ -200,16 +199,7 @@ class DaskExecutor:
                 packages=tuple(config.packages),
                 root=str(config.root),
             )
-        options = PoolOptions(
-            timeout=config.timeout,
-            preload=tuple(config.preload),
-            fork_kernels=config.fork_kernels,
-            batch_cells=config.batch_cells,
-            preload_first_cells=config.preload_first_cells,
-            kernels_per_gpu=config.kernels_per_gpu,
-            run_line_packages=tuple(config.run_line_packages),
-            env=nbdev_test_env(config),
-        )
+        options = pool_options(config, Machine((), {}))  # the worker's own GPUs apply
         files = None if config.shared_path else pack_files(path, base, data)
         task = NotebookTask(
             job, str(base), options, key, config.shared_path, tuple(first_cells)
