@@ -101,3 +101,36 @@ def without_provenance(files: dict[str, bytes]) -> dict[str, bytes]:
         kept[name] = data
     return kept
 
+
+def live_processes(marker: str) -> set[int]:
+    """Live (not zombie) processes whose command line, arguments joined by spaces, holds
+    `marker`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def run_python(script: str, cwd: Path, *path: Path, timeout: float = 120) -> str:
+    """What `script` prints, run by a fresh interpreter in `cwd` with this checkout (and
+    `path`) on its import path; a failure is the test's, with the script's stderr."""
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, [REPO, *path]))},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

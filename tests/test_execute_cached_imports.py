@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import write_notebook
+from conftest import run_python, write_notebook
 
 from docgen.execute.kernelspecs import installed_kernels, kernel_spec
 
@@ -28,16 +28,8 @@ SCRIPT = textwrap.dedent(
 
 
 def _build_in_a_fresh_interpreter(root: Path) -> tuple[str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(names=KERNEL_SIDE)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
-    assert done.returncode == 0, done.stderr
-    counts, loaded = (done.stdout.splitlines() + ["", ""])[:2]
+    out = run_python(SCRIPT.format(names=KERNEL_SIDE), root, timeout=180)
+    counts, loaded = (out.splitlines() + ["", ""])[:2]
     return counts, loaded
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_notebook
+from conftest import run_python, write_notebook
 
 from docgen.api.modidx import nbdev_page, read_modidx, short_names
 from docgen.config import load_config
@@ -234,7 +234,6 @@ def test_a_hidden_export_cell_gets_no_entry(project):
 def test_a_repeated_build_makes_the_same_entries_without_nbformat(project):
     """The entries of exported names are made every build: without importing nbformat
     (its jsonschema import is slow) and with the same cell ids, so pages are reused."""
-    import subprocess
     import textwrap
 
     write_notebook(
@@ -251,19 +250,9 @@ def test_a_repeated_build_makes_the_same_entries_without_nbformat(project):
         print(len(report.rendered), "nbformat" in sys.modules)
         """
     )
-    repo = Path(__file__).resolve().parents[1]
 
     def run() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**__import__("os").environ, "PYTHONPATH": f"{repo}:{project}"},
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.split()[-2:]
+        return run_python(script, project, project).split()[-2:]
 
     first = run()
     assert first[0] != "0"

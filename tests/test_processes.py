@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import write_notebook
+from conftest import live_processes, write_notebook
 
 from docgen.config import load_config
 from docgen.errors import BuildFailed
@@ -83,22 +83,6 @@ def private_env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(tmp)}
 
 
-def marked(marker: str) -> set[int]:
-    """Live processes whose command line names `marker`."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-        except OSError:
-            continue
-        if marker.encode() in cmdline and state != "Z":
-            found.add(int(entry.name))
-    return found
-
-
 def alive(pid: int) -> bool:
     """True while `pid` runs: a zombie is dead, whoever has to reap it."""
     try:
@@ -122,13 +106,13 @@ def assert_nothing_left(root: Path, marker: str, tmp: Path) -> None:
     while any(alive(p) for p in pids.values()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert {name: pid for name, pid in pids.items() if alive(pid)} == {}
-    assert marked(marker) == set()
+    assert live_processes(marker) == set()
     assert sorted(p.name for p in tmp.iterdir()) == []
 
 
 def kill_leftovers(marker: str) -> None:
     """Don't let a failing test leave its sleepers for the rest of the run."""
-    for pid in marked(marker):
+    for pid in live_processes(marker):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:

@@ -4,14 +4,12 @@ changes the site."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import snapshot, write_notebook
+from conftest import run_python, snapshot, write_notebook
 from nbformat.v4 import new_code_cell, new_output
 
 from docgen.config import load_config
@@ -191,19 +189,9 @@ def test_a_noop_build_imports_nothing_the_notebooks_import(project: Path, tmp_pa
         print(code, "mypkg" in sys.modules, "nbformat" in sys.modules)
         """
     )
-    env_path = f"{project}:{Path(__file__).parents[1]}"
 
-    def run() -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**__import__("os").environ, "PYTHONPATH": env_path},
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.split()[-3:]
+    def run() -> list[str]:
+        return run_python(script, project, project).split()[-3:]
 
     marker = tmp_path / "imported"
     assert run() == ["0", "True", "True"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import write_notebook
+from conftest import live_processes, write_notebook
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbformat.v4 import new_code_cell, new_notebook
@@ -63,22 +63,6 @@ def text(result: ExecutionResult, cell: int) -> str:
     assert result.error is None, result.error
     assert result.nb is not None
     return "".join(o.get("text", "") for o in result.nb.cells[cell].outputs).strip()
-
-
-def processes_of(program_args: str) -> set[int]:
-    """Live processes whose command line holds `program_args` (a zygote's and its kernels')."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
-        except OSError:
-            continue
-        if program_args.encode() in cmdline and state != "Z":
-            found.add(int(entry.name))
-    return found
 
 
 def wait_until(check, seconds: float = 10) -> bool:  # type: ignore[no-untyped-def]
@@ -389,7 +373,7 @@ def wait_started(process: subprocess.Popen[str], root: Path) -> set[int]:
     """The zygote and its kernels, once the sleeping notebook runs."""
     assert wait_until(lambda: (root / "nbs" / "started").exists() or process.poll() is not None, 60)
     assert process.poll() is None, process.communicate()
-    family = processes_of(f"{PROGRAM} {process.pid} ")
+    family = live_processes(f"{PROGRAM} {process.pid} ")
     assert len(family) >= 2, "no zygote with a kernel"
     return family
 
@@ -407,7 +391,7 @@ def test_ctrl_c_leaves_neither_zygote_nor_kernel(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
         assert process.returncode == 128 + signal.SIGINT and "interrupted" in err, err
-        assert wait_until(lambda: not processes_of(f"{PROGRAM} {process.pid} "), 5), family
+        assert wait_until(lambda: not live_processes(f"{PROGRAM} {process.pid} "), 5), family
     finally:
         process.kill()
         process.communicate()
@@ -423,7 +407,7 @@ def test_killing_the_zygote_kills_its_kernels_and_the_build_goes_on(tmp_path: Pa
         assert "n0.ipynb, cell 1 of 1" in err and "the kernel died while running this cell" in err
         assert "the zygote process has died" in out + err  # the next notebook still ran
         assert "ran nbs/n1.ipynb" in out + err
-        assert not processes_of(f"{PROGRAM} {process.pid} ")
+        assert not live_processes(f"{PROGRAM} {process.pid} ")
     finally:
         process.kill()
         process.communicate()
@@ -435,7 +419,7 @@ def test_the_zygote_and_its_kernels_die_with_the_build(tmp_path: Path) -> None:
         family = wait_started(process, root)
         process.kill()  # SIGKILL: docgen cleans nothing up itself
         process.communicate()
-        assert wait_until(lambda: not (processes_of(f"{PROGRAM} {process.pid} ") & family), 5)
+        assert wait_until(lambda: not (live_processes(f"{PROGRAM} {process.pid} ") & family), 5)
     finally:
         process.kill()
         process.communicate()
