@@ -278,19 +278,14 @@ class Kernel:
     async def _reply(self, msg_id: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                msg: dict[str, Any] = await self.kc.get_shell_msg(timeout=1)
-            except Empty:
-                assert self.km is not None
-                if not await self.km.is_alive():
-                    raise DocgenError(f"{self.path}: the kernel died") from None
-                if time.monotonic() > deadline:
-                    raise DocgenError(
-                        f"{self.path}: the kernel did not answer within {timeout:.0f} s"
-                    ) from None
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
+            msg = await self._shell_reply(msg_id, wait=1.0)
+            if msg is not None:
                 return msg
+            assert self.km is not None
+            if not await self.km.is_alive():
+                raise DocgenError(f"{self.path}: the kernel died")
+            if time.monotonic() > deadline:
+                raise DocgenError(f"{self.path}: the kernel did not answer within {timeout:.0f} s")
 
     async def preload(self, modules: Sequence[str], timeout: float) -> str | None:
         """Import `modules` without binding a name; returns a warning if one fails.
