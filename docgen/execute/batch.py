@@ -33,6 +33,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionComplete, CellExecutionError, DeadKernelError
 from nbclient.util import run_hook
 
+# Each cell the run sends: (index in the notebook, cell, may fail, its request's id).
+Planned = tuple[int, Any, bool, str]
+Cells = list[Planned]
+
 # Runs in the kernel. `run` gets [[msg_id, code, may_fail], ...] and returns the number of
 # cells it ran; it raises before running any if this kernel lacks what it needs. Before each
 # cell it writes the cell's position into the file at `progress` (when given): a kernel that
@@ -104,7 +108,7 @@ def batch_code(cells: list[list[Any]], progress: str | None = None) -> str:
     )
 
 
-def _runnable(client: NotebookClient) -> list[tuple[int, Any, bool, str]]:
+def _runnable(client: NotebookClient) -> Cells:
     """(index, cell, may fail, request id) of each cell nbclient would run."""
     cells = []
     for index, cell in enumerate(client.nb.cells):
@@ -150,9 +154,6 @@ async def run_batched(client: NotebookClient, progress: str | None = None) -> bo
             return False
     client.set_widgets_metadata()
     return True
-
-
-Cells = list[tuple[int, Any, bool, str]]
 
 
 async def _read(
@@ -218,7 +219,7 @@ def _cell_in_progress(progress: str | None) -> int | None:
         return None
 
 
-async def _next_cell(client: NotebookClient, planned: tuple[int, Any, bool, str]) -> None:
+async def _next_cell(client: NotebookClient, planned: Planned) -> None:
     """Count the cell as running, as nbclient does when it sends one: the kernel goes on to
     it at once (and may die in it before its `execute_input` leaves)."""
     index, cell, _, _ = planned

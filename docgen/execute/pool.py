@@ -215,8 +215,10 @@ async def _run_jobs(
         # Kernels start in the notebooks' order, GPU notebooks first while a GPU has room (it
         # is the scarcer), and a notebook that would wait for a GPU's turn never holds back
         # one that does not use the GPU.
-        users = deque(i for i, job in enumerate(jobs) if gpu_users is not None and job.uses_gpu)
-        others = deque(sorted(set(range(len(jobs))) - set(users)))
+        users: deque[int] = deque()
+        others: deque[int] = deque()
+        for i, job in enumerate(jobs):
+            (users if gpu_users is not None and job.uses_gpu else others).append(i)
         while users or others:
             await kernels.acquire()
             if users and (not others or not gpu_started.locked()):
